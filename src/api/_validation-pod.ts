@@ -196,7 +196,7 @@ export function validateSourceFields(kind: string, src: Record<string, any>, pat
     default:
       for (const f of REQUIRED_SOURCE_FIELDS[kind] ?? []) {
         const v = src[f];
-        if (v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) out.push(required(path.child(f === "endpoints" && kind === "glusterfs" ? "endpoints" : f)));
+        if (v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) out.push(required(path.child(f)));
       }
   }
   return out;

@@ -57,6 +57,11 @@ function validatorFor(info: KindInfo): ValidateMethod | null {
   return fn;
 }
 
+/** True when kubernetes-models ships a schema for the kind (every kind in kinds.ts has one). */
+export function hasSchema(info: KindInfo): boolean {
+  return validatorFor(info) !== null;
+}
+
 /** What the validator did with one object: the keys it looked up, and whether it walked all keys. */
 interface Seen {
   accessed: Set<string>;

@@ -139,6 +139,8 @@ export function admit(obj: KubeObject, old?: KubeObject, opts: AdmitOptions = {}
     // Go's decoder simply skips what it does not know, so the field is never stored.
     for (const u of schema.unknownFields) delete u.parent[u.key];
   }
+  // rest.BeforeCreate/BeforeUpdate: a namespace on a cluster-scoped object is cleared, not refused.
+  if (!info.namespaced && isObj(work.metadata) && work.metadata.namespace !== undefined) delete work.metadata.namespace;
   let defaulted = applyDefaults(work as KubeObject) as Record<string, any>;
   if (info.group === "batch" && info.kind === "Job" && !old && str(obj.metadata?.uid)) {
     defaulted = applyJobSelector(defaulted as KubeObject) as Record<string, any>;
