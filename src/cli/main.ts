@@ -29,6 +29,15 @@ export function buildProgram(): Command {
     .exitOverride();
 
   program
+    .command("init")
+    .argument("[dir]", "folder to create", "my-cluster")
+    .description("create a learner repository from the kubelings template (git init + first commit)")
+    .action(async (dir: string) => {
+      const { runInit } = await import("./init.js");
+      process.exitCode = await runInit(dir, process.stdout, process.stderr);
+    });
+
+  program
     .command("api-resources")
     .description("list the kinds the simulated API server serves (like kubectl api-resources)")
     .option("-o, --output <format>", "output format: table or json", "table")
