@@ -107,6 +107,11 @@ export interface Client {
   ): Promise<T>;
   /** Deletes an object; returns its last state (with deletionTimestamp when deletion is graceful or waits for finalizers). */
   delete<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: DeleteOptions): Promise<T>;
+  /**
+   * Binds a pod to a node (the `pods/binding` subresource the scheduler posts): sets
+   * `spec.nodeName` and the `PodScheduled=True` condition. 409 Conflict if already bound.
+   */
+  bind(ref: ObjectRef, nodeName: string, options?: WriteOptions): Promise<KubeObject>;
   /** Reads the scale subresource (`autoscaling/v1 Scale`). */
   getScale(ref: ObjectRef): Promise<KubeObject>;
   /** Writes the scale subresource (`spec.replicas`). */

@@ -137,6 +137,18 @@ describe("API server: update and generation", () => {
     expect(status.details?.causes?.some((c) => c.field === "spec.selector")).toBe(true);
   });
 
+  it("treats a uid in the request as a precondition, and drops empty metadata lists", async () => {
+    const { api } = await startApi();
+    const created = await api.create(deployment("web"));
+    const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: "default", name: "web" };
+    const status = await statusOf(() => api.patch(ref, "application/merge-patch+json", { metadata: { uid: "other", labels: { a: "b" } } }));
+    expect(status.code).toBe(409);
+    expect(status.message).toContain(`Precondition failed: UID in precondition: other, UID in object meta: ${created.metadata.uid}`);
+    const patched = await api.patch(ref, "application/merge-patch+json", { metadata: { ownerReferences: [], finalizers: [] } });
+    expect("ownerReferences" in patched.metadata).toBe(false);
+    expect("finalizers" in patched.metadata).toBe(false);
+  });
+
   it("returns the object unchanged (same resourceVersion) for a no-op update", async () => {
     const { api } = await startApi();
     const created = await api.create(deployment("web"));
@@ -202,6 +214,20 @@ describe("API server: patch", () => {
     expect(result.spec.replicas).toBe(9);
     expect(api.revision).toBe(rev);
     expect((await api.get(ref)).spec.replicas).toBe(1);
+  });
+});
+
+describe("API server: binding", () => {
+  it("binds a pod to a node once, setting PodScheduled", async () => {
+    const { api } = await startApi();
+    await api.create(pod("p"));
+    const ref = { apiVersion: "v1", kind: "Pod", namespace: "default", name: "p" };
+    const bound = await api.bind(ref, "worker-1");
+    expect(bound.spec.nodeName).toBe("worker-1");
+    expect(bound.status.conditions).toEqual([{ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: "2024-01-01T00:00:00Z" }]);
+    const again = await statusOf(() => api.bind(ref, "worker-2"));
+    expect(again).toMatchObject({ code: 409, reason: "Conflict" });
+    expect(again.message).toContain('is already assigned to node "worker-1"');
   });
 });
 

@@ -190,6 +190,7 @@ export class ApiServer implements Client {
       delete m.resourceVersion;
       delete m.deletionTimestamp;
       delete m.deletionGracePeriodSeconds;
+      dropEmptyMetadata(m);
       m.uid = this.uid();
       m.creationTimestamp = rfc3339(this.clock.now());
       if (tracksGeneration(info)) m.generation = 1;
@@ -348,6 +349,44 @@ export class ApiServer implements Client {
     }
     if (info.kind === "Namespace") next.status = { ...(next.status ?? {}), phase: "Terminating" };
     return next;
+  }
+
+  // ---------------------------------------------------------------- binding subresource
+
+  /**
+   * `POST pods/{name}/binding` (`pkg/registry/core/pod/storage` BindingREST/assignPod): a pod is
+   * bound once; binding a pod that is being deleted or already bound is a 409 Conflict.
+   */
+  async bind(ref: ObjectRef, nodeName: string, options: WriteOptions = {}): Promise<KubeObject> {
+    this.assertStarted();
+    const info = kindFor(ref.apiVersion, ref.kind);
+    if (info.kind !== "Pod" || info.group !== "") throw notFound({ group: info.group, resource: `${info.resource}/binding`, name: ref.name });
+    if (!nodeName) {
+      throw invalid("Binding", "", ref.name, [{ reason: "FieldValueRequired", field: "target.name", message: "Required value" }]);
+    }
+    const namespace = this.nsOf(info, ref.namespace);
+    const key = storageKey(info, namespace, ref.name);
+    const target = { group: "", resource: "pods", name: ref.name };
+    for (let attempt = 0; ; attempt++) {
+      const current = this.cache.get("pods", namespace, ref.name);
+      if (!current) throw notFound(target);
+      if (current.metadata.deletionTimestamp) throw conflict(target, `pod ${ref.name} is being deleted, cannot be assigned to a host`);
+      if (current.spec?.nodeName) throw conflict(target, `pod ${ref.name} is already assigned to node "${current.spec.nodeName}"`);
+      const next = clone(current) as KubeObject;
+      delete next.metadata.resourceVersion;
+      next.spec = { ...next.spec, nodeName };
+      const now = rfc3339(this.clock.now());
+      const conditions = (next.status?.conditions ?? []).filter((c: any) => c.type !== "PodScheduled");
+      next.status = { ...(next.status ?? {}), conditions: [...conditions, { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now }] };
+      if (options.dryRun) return next;
+      try {
+        const stored = await this.store.update(key, next, Number(current.metadata.resourceVersion));
+        return stored.object as KubeObject;
+      } catch (err) {
+        if (err instanceof StoreError && err.code === "Conflict" && attempt < 16) continue;
+        throw this.storeFailure(err, info, ref.name);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- scale subresource
@@ -538,6 +577,13 @@ export class ApiServer implements Client {
     }
     const meta = next.metadata;
     const cur = current.metadata;
+    // A uid in the request is a precondition (upstream `rest.BeforeUpdate` / storage preconditions).
+    if (meta.uid && meta.uid !== cur.uid) {
+      throw conflict(
+        { group: info.group, resource: info.resource, name: cur.name! },
+        `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${cur.uid}`,
+      );
+    }
     meta.name = cur.name;
     if (info.namespaced) meta.namespace = cur.namespace;
     meta.uid = cur.uid;
@@ -549,7 +595,7 @@ export class ApiServer implements Client {
       delete meta.deletionTimestamp;
       delete meta.deletionGracePeriodSeconds;
     }
-    if (meta.finalizers && meta.finalizers.length === 0) delete meta.finalizers;
+    dropEmptyMetadata(meta);
     delete meta.resourceVersion;
     if (tracksGeneration(info)) {
       const specChanged = JSON.stringify(specOf(next)) !== JSON.stringify(specOf(current as KubeObject));
@@ -655,6 +701,16 @@ export class ApiServer implements Client {
 function readyToRemove(info: KindInfo, obj: KubeObject): boolean {
   if (info.kind === "Namespace" && (obj.spec?.finalizers ?? []).length > 0) return false;
   return info.kind !== "Pod" || (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+/** Empty metadata lists and maps are dropped, as Go's `omitempty` JSON encoding does for ObjectMeta. */
+function dropEmptyMetadata(meta: KubeObject["metadata"]): void {
+  for (const field of ["labels", "annotations", "ownerReferences", "finalizers", "managedFields"] as const) {
+    const value = meta[field] as unknown;
+    if (value === null || (Array.isArray(value) && value.length === 0) || (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0)) {
+      delete meta[field];
+    }
+  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
