@@ -30,7 +30,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, Timer>();
+  private readonly delayed = new Map<string, { at: number; timer: Timer }>();
   private active = 0;
   private shuttingDown = false;
   private idleWaiters: Array<() => void> = [];
@@ -61,19 +61,23 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds a key after `ms` of clock time (a later call with a shorter delay wins). */
+  /** Adds a key after `ms` of clock time; a key already waiting keeps the earlier of its two times. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) {
       this.add(key);
       return;
     }
-    this.delayed.get(key)?.cancel();
+    // client-go's delaying queue keeps the earliest ready time of a key waiting twice.
+    const at = this.clock.now() + ms;
+    const waiting = this.delayed.get(key);
+    if (waiting && waiting.at <= at) return;
+    waiting?.timer.cancel();
     const timer = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, ms);
-    this.delayed.set(key, timer);
+    this.delayed.set(key, { at, timer });
   }
 
   /** Re-adds a key after its back-off delay and counts a failure. */
@@ -107,7 +111,7 @@ export class WorkQueue {
   /** Stops accepting keys and cancels delayed ones. Keys being processed finish. */
   shutdown(): void {
     this.shuttingDown = true;
-    for (const t of this.delayed.values()) t.cancel();
+    for (const t of this.delayed.values()) t.timer.cancel();
     this.delayed.clear();
     this.queue.length = 0;
     this.queued.clear();

@@ -58,6 +58,20 @@ describe("work queue (client-go workqueue semantics)", () => {
     expect(q.retries("a")).toBe(0);
   });
 
+  it("keeps the earliest time when a waiting key is added again with a delay", async () => {
+    const clock = new VirtualClock(0);
+    const at: number[] = [];
+    const q = new WorkQueue(clock, async () => void at.push(clock.now()));
+    q.addAfter("a", 1_000);
+    q.addAfter("a", 5_000);
+    await clock.advance(10_000);
+    expect(at).toEqual([1_000]);
+    q.addAfter("b", 5_000);
+    q.addAfter("b", 2_000);
+    await clock.advance(10_000);
+    expect(at).toEqual([1_000, 12_000]);
+  });
+
   it("delays a key with addAfter on the clock", async () => {
     const clock = new VirtualClock(0);
     const at: number[] = [];
