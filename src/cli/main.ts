@@ -46,6 +46,104 @@ export function buildProgram(): Command {
       process.exitCode = apiResources(opts.output, process.stdout);
     });
 
+  const DEFAULT_REPO = "my-cluster";
+  const stateOf = async (o: { repo: string; state?: string }) => o.state ?? (await import("./serve.js")).defaultStateDir(o.repo);
+  const outputOpt = ["-o, --output <format>", "output format: table or json", "table"] as const;
+
+  /** sync/diff/status: through a running `kubelings serve` on the state when there is one, else in-process. */
+  const gitopsCommand = (name: "sync" | "diff" | "status", describe: string, extra: (c: Command) => Command) =>
+    extra(
+      program
+        .command(name)
+        .description(describe)
+        .option("--repo <dir>", "the learner's git repository", DEFAULT_REPO)
+        .option("--state <dir>", "state directory (default: .kubelings beside the repository)")
+        .option("--branch <name>", "branch to track (default: the branch HEAD points at)")
+        .option(...outputOpt),
+    ).action(async (o: Record<string, any>) => {
+      const state = await stateOf(o as { repo: string; state?: string });
+      const options = { repo: o.repo, state, output: o.output, branch: o.branch, dryRun: o.dryRun, prune: o.prune, allowEmpty: o.allowEmpty };
+      const { callControl } = await import("./control.js");
+      const remote = await callControl(state, name, options);
+      if (remote) {
+        process.stdout.write(remote.stdout);
+        process.stderr.write(remote.stderr);
+        process.exitCode = remote.code;
+        return;
+      }
+      const io = { stdout: process.stdout, stderr: process.stderr };
+      if (name === "sync") process.exitCode = await (await import("./commands/sync.js")).runSync(options, io);
+      else if (name === "diff") process.exitCode = await (await import("./commands/diff.js")).runDiff(options, io);
+      else process.exitCode = await (await import("./commands/status.js")).runStatus(options, io);
+    });
+
+  gitopsCommand("sync", "sync the cluster to the branch head once, then exit (0 synced, 1 refused or failed, 2 usage error)", (c) =>
+    c
+      .option("--dry-run", "validate and show the operations, apply nothing")
+      .option("--no-prune", "keep objects that were removed from git")
+      .option("--allow-empty", "allow a commit without manifests to delete every object"),
+  );
+  gitopsCommand("diff", "show the JSON patches a sync would apply (exit 0 none, 1 some, 2 error)", (c) => c);
+  gitopsCommand("status", "head commit, last synced commit, sync and health of every managed object", (c) => c);
+
+  program
+    .command("history")
+    .description("every sync attempt: commit, author, time, operations, result")
+    .option("--repo <dir>", "the learner's git repository", DEFAULT_REPO)
+    .option("--state <dir>", "state directory (default: .kubelings beside the repository)")
+    .option(...outputOpt)
+    .action(async (o: { repo: string; state?: string; output: string }) => {
+      const { runHistory } = await import("./commands/history.js");
+      process.exitCode = await runHistory({ repo: o.repo, state: await stateOf(o), output: o.output }, { stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command("serve")
+    .description("run the simulated cluster and the GitOps reconciler in the foreground (Ctrl-C stops)")
+    .option("--repo <dir>", "the learner's git repository (created from the template if missing)", DEFAULT_REPO)
+    .option("--state <dir>", "state directory (default: .kubelings beside the repository)")
+    .option("--speed <factor>", "run the clock this many times faster than real time", "1")
+    .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
+    .option("--branch <name>", "branch to track (default: the branch HEAD points at)")
+    .option("--resync <duration>", "periodic resync that also catches drift", "60s")
+    .option("--no-prune", "keep objects that were removed from git")
+    .option("--no-self-heal", "report changes made behind git's back, but do not revert them")
+    .action(async (o: Record<string, any>) => {
+      const [{ runServe }, { parseDuration }] = await Promise.all([import("./serve.js"), import("../api/clock.js")]);
+      let resyncMs: number;
+      try {
+        resyncMs = parseDuration(o.resync);
+      } catch (e) {
+        process.stderr.write(`kubelings serve: --resync: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await runServe(
+        { repo: o.repo, state: o.state, speed: Number(o.speed), nodes: Number(o.nodes), prune: o.prune, selfHeal: o.selfHeal, resyncMs, branch: o.branch },
+        process.stdout,
+        process.stderr,
+      );
+    });
+
+  program
+    .command("sim")
+    .description("run the repository on the virtual clock and print every object of the resulting cluster")
+    .option("--repo <dir>", "the git repository", DEFAULT_REPO)
+    .option("--branch <name>", "branch (default: the branch HEAD points at)")
+    .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
+    .option("--for <duration>", "virtual time to run after syncing the head", "5m")
+    .option("--replay", "sync each commit of the branch in order, from the first to the head")
+    .option("--step <duration>", "virtual time after each commit with --replay", "5m")
+    .option("--seed <n>", "seed of the random source", "1")
+    .option("-o, --output <format>", "output format: json, yaml or table", "json")
+    .action(async (o: Record<string, any>) => {
+      const { runSim } = await import("./sim.js");
+      process.exitCode = await runSim(
+        { repo: o.repo, branch: o.branch, nodes: Number(o.nodes), for: o.for, replay: o.replay === true, step: o.step, output: o.output, seed: Number(o.seed) },
+        { stdout: process.stdout, stderr: process.stderr },
+      );
+    });
+
   return program;
 }
 

@@ -106,6 +106,8 @@ export interface SyncOptions {
   readonly prune?: boolean;
   /** Override the reconciler's allowEmpty setting for this sync. */
   readonly allowEmpty?: boolean;
+  /** Sync this commit (a full id) instead of the branch head (`kubelings sim --replay`). */
+  readonly commit?: string;
 }
 
 /** The commit a sync used. */
@@ -364,7 +366,7 @@ export class Reconciler {
 
     let head;
     try {
-      head = await readHead(this.repoDir, { branch: this.branch, cache: this.cache });
+      head = await readHead(this.repoDir, { branch: this.branch, commit: options.commit, cache: this.cache });
     } catch (err) {
       if (!(err instanceof SourceError)) throw err;
       // A missing, empty or damaged repository: the cluster is left as it is.

@@ -110,6 +110,11 @@ export interface HeadSnapshot {
 export interface ReadHeadOptions {
   /** Branch to read (`main` or `refs/heads/main`). Default: the branch HEAD points at. */
   branch?: string;
+  /**
+   * Read this commit (a full id) instead of the branch head: `kubelings sim --replay` applies
+   * each commit of the branch in turn. The branch still names where it came from.
+   */
+  commit?: string;
   /** File system (default `node:fs`). */
   fs?: GitFs;
   /** Object cache shared between reads (default: one process-wide cache). */
@@ -705,7 +710,7 @@ export async function readHead(repoDir: string, options: ReadHeadOptions = {}): 
   const cache = options.cache ?? sharedCache;
   const repo = await openRepo(repoDir, fs);
   return withRetry(async () => {
-    const target = await resolveTarget(repo, options.branch);
+    const target = options.commit ? { branch: options.branch ?? null, oid: options.commit } : await resolveTarget(repo, options.branch);
     const ctx: ReadContext = { repo, cache, gitCache: await cache.gitCache(fs, repo.gitdir), limit: limiter(READ_CONCURRENCY) };
     const commit = await readHeadCommit(ctx, target.oid);
     const root = await readTreeEntries(ctx, commit.tree);
