@@ -35,17 +35,31 @@ export interface ServeOptions {
   readonly branch?: string;
 }
 
-/** Events worth a line in the serve log (besides every Warning). */
-const NOTABLE_REASONS = new Set([
-  "ScalingReplicaSet",
-  "SuccessfulCreate",
-  "SuccessfulDelete",
-  "Scheduled",
-  "Started",
-  "Killing",
-  "Preempted",
-  "TaintManagerEviction",
-  "NodeNotReady",
+/**
+ * Components that log their own decisions with the reason behind them: their Events would only
+ * repeat those lines. Events from the others (kubelets, taint eviction) are logged.
+ */
+const SELF_LOGGING_SOURCES = new Set([
+  "deployment-controller",
+  "replicaset-controller",
+  "replication-controller",
+  "default-scheduler",
+  "endpoint-controller",
+  "endpoint-slice-controller",
+  "garbage-collector-controller",
+  "namespace-controller",
+]);
+
+/** Routine kubelet events left out of the log (every pod start has them); `kubelings events` shows them all. */
+const ROUTINE_REASONS = new Set([
+  "Pulling",
+  "Pulled",
+  "Created",
+  "Starting",
+  "NodeHasSufficientMemory",
+  "NodeHasNoDiskPressure",
+  "NodeHasSufficientPID",
+  "NodeAllocatableEnforced",
   "RegisteredNode",
 ]);
 
@@ -93,13 +107,9 @@ export async function runServe(opts: ServeOptions, out: NodeJS.WritableStream, e
     reconciler,
     resyncIntervalMs: opts.resyncMs,
     log,
+    // The reconciler logs each sync itself; hints about uncommitted files are added here.
     onSync: (r) => {
-      if (r.result === "NoChange") return;
-      const commit = r.commit ? `${r.commit.oid.slice(0, 7)} "${r.commit.subject ?? ""}"` : "(no commit)";
-      const ops = r.operations.length;
-      log("gitops", `${r.result} ${commit}: ${ops} object${ops === 1 ? "" : "s"} changed${r.errors.length ? `, ${r.errors.length} error(s)` : ""}`);
-      for (const e of r.errors) log("gitops", `  ${e.text}`);
-      for (const h of r.hints ?? []) log("gitops", `  hint: ${h}`);
+      for (const h of r.hints ?? []) log("gitops", `hint: ${h}`);
     },
   });
 
@@ -138,11 +148,14 @@ export async function runServe(opts: ServeOptions, out: NodeJS.WritableStream, e
     await cluster.start();
     eventsWatch = cluster.api.watch({ apiVersion: "v1", kind: "Event" }, { resourceVersion: String(cluster.api.revision) }, (e) => {
       const ev = e.object as KubeObject;
-      if (e.type !== "ADDED" || (ev.type !== "Warning" && !NOTABLE_REASONS.has(ev.reason))) return;
+      if (e.type !== "ADDED" || SELF_LOGGING_SOURCES.has(ev.source?.component) || ROUTINE_REASONS.has(ev.reason)) return;
       const obj = ev.involvedObject ?? {};
       log(ev.source?.component ?? "events", `${ev.type === "Warning" ? "Warning " : ""}${ev.reason} ${obj.kind}/${obj.namespace ? `${obj.namespace}/` : ""}${obj.name}: ${ev.message}`);
     });
     control = await startControlServer(state, handler);
+    // Nodes come up NotReady (tainted not-ready) until their kubelet reports; syncing before that
+    // would only produce FailedScheduling noise on every start.
+    await cluster.waitForNodesReady(30_000);
     log("kubelings", `cluster of ${opts.nodes} worker node${opts.nodes === 1 ? "" : "s"} running at ${opts.speed}x speed; state in ${state}`);
     await watcher.start();
     log("kubelings", `watching ${repo}: commit to change the cluster; press Ctrl-C to stop`);

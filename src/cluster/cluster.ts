@@ -93,6 +93,19 @@ export class Cluster {
     this.started = false;
   }
 
+  /** Resolves once every node reports Ready, or after `timeoutMs` of clock time (whichever comes first). */
+  async waitForNodesReady(timeoutMs: number): Promise<boolean> {
+    const clock = this.options.clock;
+    const deadline = clock.now() + timeoutMs;
+    for (;;) {
+      const nodes = (await this.api.list({ apiVersion: "v1", kind: "Node" })).items;
+      const ready = nodes.length > 0 && nodes.every((n) => (n.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"));
+      if (ready) return true;
+      if (clock.now() >= deadline) return false;
+      await clock.sleep(500);
+    }
+  }
+
   /** Every object in the cluster as a `v1 List`, in kind-registry order then namespace and name. */
   async snapshot(): Promise<KubeList> {
     const items: KubeObject[] = [];
