@@ -16,11 +16,12 @@ import { garbageCollector } from "./controllers/garbage-collector.js";
 import { namespaceController } from "./controllers/namespace.js";
 import { replicaSetController, replicationController } from "./controllers/replicaset.js";
 import { InformerFactory } from "./informers.js";
+import { nodeControllers } from "./node/fleet.js";
 import { kubelet, type Kubelet } from "./node/kubelet.js";
-import { nodeLifecycleController } from "./node/node-lifecycle.js";
 import { defaultNodes, type NodeSpec } from "./node/node-spec.js";
 import { schedulerComponent } from "./scheduler/component.js";
-import { bootstrapServices } from "./services/dns.js";
+import { bootstrapServices, clusterDNS, type ClusterDns } from "./services/dns.js";
+import { kubeProxy, type KubeProxy } from "./services/kube-proxy.js";
 import { endpointsController } from "./services/endpoints.js";
 import { endpointSliceController } from "./services/endpointslice.js";
 
@@ -43,6 +44,10 @@ export interface ClusterOptions {
 export class Cluster {
   readonly api: ApiServer;
   readonly ctx: ClusterContext;
+  /** kube-proxy: routes a Service address to a ready endpoint (set once started). */
+  proxy!: KubeProxy;
+  /** Cluster DNS (set once started). */
+  dns!: ClusterDns;
   /** Kubelets by node name. */
   readonly kubelets = new Map<string, Kubelet>();
   private readonly components: Component[] = [];
@@ -72,8 +77,11 @@ export class Cluster {
       namespaceController(ctx),
       endpointsController(ctx),
       endpointSliceController(ctx),
-      nodeLifecycleController(ctx),
+      ...nodeControllers(ctx),
     );
+    this.proxy = kubeProxy(ctx, { random: this.ctx.random });
+    this.dns = clusterDNS(ctx);
+    this.components.push(this.proxy, this.dns);
     const nodes = this.options.nodes ?? defaultNodes(this.options.workers ?? 3);
     for (const spec of nodes) {
       const k = kubelet(ctx, spec);
@@ -93,7 +101,10 @@ export class Cluster {
     this.started = false;
   }
 
-  /** Resolves once every node reports Ready, or after `timeoutMs` of clock time (whichever comes first). */
+  /**
+   * Resolves once every node reports Ready, or after `timeoutMs` of clock time (whichever comes
+   * first). On a virtual clock, advance the clock instead: this waits on the clock's own time.
+   */
   async waitForNodesReady(timeoutMs: number): Promise<boolean> {
     const clock = this.options.clock;
     const deadline = clock.now() + timeoutMs;

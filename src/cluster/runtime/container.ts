@@ -193,6 +193,12 @@ export interface ContainerMachineOptions {
   readonly onEvent: (event: RuntimeEvent) => void;
   /** Called whenever the container's status may have changed. */
   readonly onChange: () => void;
+  /**
+   * The instance that ran before the node restarted, as the runtime kept it on disk (added for
+   * the kubelet's reboot): shown as the previous instance, and the next instance's restartCount
+   * follows it (`restartCount + 1`), as upstream derives it from the runtime's last container.
+   */
+  readonly prior?: RuntimeInstance;
 }
 
 /** A probe worker's state (`prober/worker.go`). */
@@ -624,7 +630,12 @@ export class ContainerMachine {
   shouldRestart(): boolean {
     const cur = this.current;
     if (this.stopped) return false;
-    if (!cur) return true;
+    if (!cur) {
+      const prior = this.options.prior;
+      if (!prior) return true;
+      const policy = this.effectivePolicy();
+      return policy === "Always" || (policy === "OnFailure" && (prior.exitCode ?? 0) !== 0);
+    }
     if (cur.state === "running") return false;
     if (cur.state === "created") return true;
     if (cur.afterKill === "restart" || cur.afterKill === "back-off") return true;
@@ -767,7 +778,7 @@ export class ContainerMachine {
 
   private newInstance(imageRef: string | undefined, plan: ContainerPlan): Instance {
     const prev = this.current;
-    const restartCount = prev ? prev.restartCount + 1 : 0;
+    const restartCount = prev ? prev.restartCount + 1 : this.options.prior ? this.options.prior.restartCount + 1 : 0;
     const seed = this.options.seed ?? this.options.pod.uid;
     const parsed = this.parsedImage();
     const inst: Instance = {
@@ -1158,10 +1169,14 @@ export class ContainerMachine {
   view(): ContainerRuntimeView {
     const cur = this.current;
     const prev = this.instances.length > 1 ? this.instances[this.instances.length - 2] : undefined;
+    // Before the first instance after a node restart, the runtime still reports the one before it.
+    const prior = this.options.prior;
+    const current = cur ? this.toRuntime(cur) : prior;
+    const previous = prev ? this.toRuntime(prev) : cur ? prior : undefined;
     return {
       name: this.spec.name,
-      ...(cur ? { current: this.toRuntime(cur) } : {}),
-      ...(prev ? { previous: this.toRuntime(prev) } : {}),
+      ...(current ? { current } : {}),
+      ...(previous ? { previous } : {}),
       ...(this.waiting ? { waiting: { ...this.waiting } } : {}),
       startup: this.probeState("startup"),
       readiness: this.probeState("readiness"),

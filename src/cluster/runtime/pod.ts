@@ -24,7 +24,7 @@ import { ContainerMachine, DEFAULT_TERMINATION_GRACE_SECONDS, PLEG_RELIST_MS, ty
 import { missingVolumeSource, resolveContainerEnv, type ConfigLookup, type EnvContext } from "./env.js";
 import type { NodeImageStore } from "./images.js";
 import { formatLogTimestamp, type LogLine } from "./logs.js";
-import { buildPodStatus, restartPolicyOf, type PodStatus } from "./pod-status.js";
+import { buildPodStatus, restartPolicyOf, type PodStatus, type RuntimeInstance } from "./pod-status.js";
 
 /** Time to create a sandbox and set up its network. */
 export const SANDBOX_SETUP_MS = 500;
@@ -60,6 +60,11 @@ export interface PodRuntimeOptions {
   readonly onStatus?: (status: PodStatus) => void;
   /** Sandbox setup time (default `SANDBOX_SETUP_MS`). */
   readonly sandboxMs?: number;
+  /**
+   * Per container name, the instance that ran before the node restarted (app containers and
+   * sidecars; regular init containers run again from scratch in the new sandbox).
+   */
+  readonly priorInstances?: Readonly<Record<string, RuntimeInstance>>;
 }
 
 /** Result of a log read: the text, or the kubelet's error (`validateContainerLogStatus`). */
@@ -123,6 +128,7 @@ export class PodRuntime {
         random: options.random,
         onEvent: (e) => this.record(e),
         onChange: () => this.changed(),
+        ...(kind !== "init" && options.priorInstances?.[c.name] ? { prior: options.priorInstances[c.name] } : {}),
       });
     for (const c of (spec.initContainers ?? []) as MachineContainerSpec[]) this.initMachines.push(make(c, c.restartPolicy === "Always" ? "sidecar" : "init"));
     for (const c of (spec.containers ?? []) as MachineContainerSpec[]) this.appMachines.push(make(c, "regular"));
