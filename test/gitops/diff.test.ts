@@ -29,6 +29,7 @@ import {
   withLastApplied,
 } from "../../src/gitops/normalize.js";
 import { TRACKING_ANNOTATION, addTracking } from "../../src/gitops/tracking.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
 // ---------------------------------------------------------------------------------------------
 // A stand-in for the API server's write path, enough to produce realistic live objects: server
@@ -322,7 +323,7 @@ describe("computeDiff: no phantom diffs", () => {
 
 /** Every object of the shared corpus of real manifests, with the file it came from. */
 function corpusObjects(): Array<{ file: string; obj: KubeObject }> {
-  const root = "/work/shared/corpus/kubernetes-examples";
+  const root = CORPUS_DIR;
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {

@@ -27,6 +27,7 @@ import { TRACKING_ANNOTATION } from "../../src/gitops/tracking.js";
 import { Watcher } from "../../src/gitops/watcher.js";
 import { seeded } from "../api/_harness.js";
 import { TestRepo } from "./_git.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
 const cleanup: Array<() => void> = [];
 afterAll(() => {
@@ -478,7 +479,7 @@ describe("restart", () => {
 
 describe("idempotence over the corpus", () => {
   it("finds zero operations after syncing every accepted manifest of the corpus", async () => {
-    const root = "/work/shared/corpus/kubernetes-examples";
+    const root = CORPUS_DIR;
     const files: string[] = [];
     const walk = (dir: string) => {
       for (const name of fs.readdirSync(dir).sort()) {

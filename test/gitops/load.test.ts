@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_LOAD_LIMITS, formatLoadError, loadManifests, locate, type LoadResult, type ManifestFile } from "../../src/gitops/load.js";
 import { readHead } from "../../src/gitops/source.js";
 import { TestRepo } from "./_git.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
-const CORPUS = path.resolve(__dirname, "../../../shared/corpus/kubernetes-examples");
+const CORPUS = CORPUS_DIR;
 
 function corpusFile(relative: string): ManifestFile {
   return { path: relative, content: fs.readFileSync(path.join(CORPUS, relative), "utf8") };

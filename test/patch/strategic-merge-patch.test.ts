@@ -5,6 +5,7 @@ import { applyStrategicMergePatch, patchTableFor } from "../../src/api/patch/ind
 import { ApiError } from "../../src/api/errors.js";
 import { KINDS } from "../../src/api/kinds.js";
 import { deepFreeze, type KubeObject } from "../../src/api/types.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
 function apiError(fn: () => unknown): ApiError {
   try {
@@ -18,7 +19,7 @@ function apiError(fn: () => unknown): ApiError {
 
 /** The guestbook frontend Deployment from the kubernetes/examples corpus. */
 function guestbook(): KubeObject {
-  return parse(readFileSync("/work/shared/corpus/kubernetes-examples/web/guestbook/frontend-deployment.yaml", "utf8"));
+  return parse(readFileSync(`${CORPUS_DIR}/web/guestbook/frontend-deployment.yaml`, "utf8"));
 }
 
 function podSpec(containers: object[], extra: object = {}) {

@@ -14,8 +14,9 @@ import {
   tagExists,
   imageProfile,
 } from "../../src/cluster/runtime/images.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
-const CORPUS = join(__dirname, "../../../shared/corpus/kubernetes-examples");
+const CORPUS = CORPUS_DIR;
 
 function corpusImages(): string[] {
   const found = new Set<string>();

@@ -13,8 +13,9 @@ import { ApiError } from "../../src/api/errors.js";
 import { kindFor } from "../../src/api/kinds.js";
 import type { ApiServer } from "../../src/api/server/api-server.js";
 import { startApi } from "../api/_harness.js";
+import { CORPUS_DIR } from "../_corpus.js";
 
-const ROOT = new URL("../../../shared/corpus/kubernetes-examples/", import.meta.url).pathname;
+const ROOT = CORPUS_DIR + "/";
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
