@@ -106,6 +106,8 @@ export function buildProgram(): Command {
     .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
     .option("--branch <name>", "branch to track (default: the branch HEAD points at)")
     .option("--resync <duration>", "periodic resync that also catches drift", "60s")
+    .option("--node-capacity <list>", "capacity of every node, e.g. cpu=8,memory=16Gi,pods=110 (default cpu=4,memory=8Gi,pods=110)")
+    .option("--bin-packing", "schedule with MostAllocated scoring (pack pods onto few nodes) instead of LeastAllocated")
     .option("--no-prune", "keep objects that were removed from git")
     .option("--no-self-heal", "report changes made behind git's back, but do not revert them")
     .action(async (o: Record<string, any>) => {
@@ -119,7 +121,18 @@ export function buildProgram(): Command {
         return;
       }
       process.exitCode = await runServe(
-        { repo: o.repo, state: o.state, speed: Number(o.speed), nodes: Number(o.nodes), prune: o.prune, selfHeal: o.selfHeal, resyncMs, branch: o.branch },
+        {
+          repo: o.repo,
+          state: o.state,
+          speed: Number(o.speed),
+          nodes: Number(o.nodes),
+          prune: o.prune,
+          selfHeal: o.selfHeal,
+          resyncMs,
+          branch: o.branch,
+          nodeCapacity: o.nodeCapacity,
+          binPacking: o.binPacking === true,
+        },
         process.stdout,
         process.stderr,
       );
@@ -135,11 +148,13 @@ export function buildProgram(): Command {
     .option("--replay", "sync each commit of the branch in order, from the first to the head")
     .option("--step <duration>", "virtual time after each commit with --replay", "5m")
     .option("--seed <n>", "seed of the random source", "1")
+    .option("--node-capacity <list>", "capacity of every node, e.g. cpu=8,memory=16Gi,pods=110 (default cpu=4,memory=8Gi,pods=110)")
+    .option("--bin-packing", "schedule with MostAllocated scoring (pack pods onto few nodes) instead of LeastAllocated")
     .option("-o, --output <format>", "output format: json, yaml or table", "json")
     .action(async (o: Record<string, any>) => {
       const { runSim } = await import("./sim.js");
       process.exitCode = await runSim(
-        { repo: o.repo, branch: o.branch, nodes: Number(o.nodes), for: o.for, replay: o.replay === true, step: o.step, output: o.output, seed: Number(o.seed) },
+        { repo: o.repo, branch: o.branch, nodes: Number(o.nodes), for: o.for, replay: o.replay === true, step: o.step, output: o.output, seed: Number(o.seed), nodeCapacity: o.nodeCapacity, binPacking: o.binPacking === true },
         { stdout: process.stdout, stderr: process.stderr },
       );
     });

@@ -21,6 +21,7 @@ import { printSyncResult, syncExitCode } from "./commands/sync.js";
 import { writeJson } from "./commands/_common.js";
 import { CapturedIo, startControlServer, type CommandOutput } from "./control.js";
 import { TEMPLATE_DIR } from "./init.js";
+import { parseCapacity } from "./_flags.js";
 
 /** Options of `kubelings serve`. */
 export interface ServeOptions {
@@ -33,6 +34,10 @@ export interface ServeOptions {
   /** Periodic resync (Go duration in ms). */
   readonly resyncMs: number;
   readonly branch?: string;
+  /** `--node-capacity cpu=8,memory=16Gi,pods=110`. */
+  readonly nodeCapacity?: string;
+  /** `--bin-packing`: MostAllocated scoring. */
+  readonly binPacking?: boolean;
 }
 
 /**
@@ -82,6 +87,13 @@ export async function runServe(opts: ServeOptions, out: NodeJS.WritableStream, e
     err.write(`kubelings serve: --nodes must be a whole number from 1 to 500, got ${opts.nodes}\n`);
     return 2;
   }
+  let capacity;
+  try {
+    capacity = parseCapacity(opts.nodeCapacity);
+  } catch (e) {
+    err.write(`kubelings serve: ${(e as Error).message}\n`);
+    return 2;
+  }
   const clock = new RealClock(opts.speed);
   const log = (component: string, message: string) => out.write(`${timestamp(clock.now())} ${component}: ${message}\n`);
   const repo = path.resolve(opts.repo);
@@ -100,7 +112,14 @@ export async function runServe(opts: ServeOptions, out: NodeJS.WritableStream, e
     }
     throw e;
   }
-  const cluster = new Cluster({ store, clock, workers: opts.nodes, log });
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({ store, clock, workers: opts.nodes, capacity, log, scoringStrategy: opts.binPacking ? "MostAllocated" : "LeastAllocated" });
+  } catch (e) {
+    await store.close();
+    err.write(`kubelings serve: ${(e as Error).message}\n`);
+    return 2;
+  }
   const history = FileHistory.open(state, { warn: (m) => log("history", m) });
   const reconciler = new Reconciler({ client: cluster.api, clock, repoDir: repo, branch: opts.branch, history, prune: opts.prune, selfHeal: opts.selfHeal, log });
   const watcher = new Watcher({

@@ -20,6 +20,7 @@ import { MemoryHistory } from "../gitops/history.js";
 import { Reconciler } from "../gitops/reconciler.js";
 import { SourceError, headOid } from "../gitops/source.js";
 import { healthOf } from "../gitops/health.js";
+import { parseCapacity } from "./_flags.js";
 
 /** Options of `kubelings sim`. */
 export interface SimOptions {
@@ -35,6 +36,10 @@ export interface SimOptions {
   readonly output: string;
   /** Seed of the random source (uids, names, addresses, scheduling ties). */
   readonly seed?: number;
+  /** `--node-capacity cpu=8,memory=16Gi,pods=110`. */
+  readonly nodeCapacity?: string;
+  /** `--bin-packing`: the scheduler scores MostAllocated (packs pods) instead of LeastAllocated. */
+  readonly binPacking?: boolean;
 }
 
 /** Where sim writes. */
@@ -77,15 +82,23 @@ async function commitsOf(repo: string, branch?: string): Promise<string[]> {
 export async function runSim(opts: SimOptions, io: SimIo): Promise<number> {
   let forMs: number;
   let stepMs: number;
+  let capacity;
   try {
     ({ forMs, stepMs } = checkOptions(opts));
+    capacity = parseCapacity(opts.nodeCapacity);
   } catch (err) {
     io.stderr.write(`kubelings sim: ${(err as Error).message}\n`);
     return 2;
   }
   const clock = new VirtualClock();
   const store = new MemoryStore();
-  const cluster = new Cluster({ store, clock, workers: opts.nodes, random: seededRandom(opts.seed ?? 1) });
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({ store, clock, workers: opts.nodes, capacity, random: seededRandom(opts.seed ?? 1), scoringStrategy: opts.binPacking ? "MostAllocated" : "LeastAllocated" });
+  } catch (err) {
+    io.stderr.write(`kubelings sim: ${(err as Error).message}\n`);
+    return 2;
+  }
   const reconciler = new Reconciler({ client: cluster.api, clock, repoDir: opts.repo, branch: opts.branch, history: new MemoryHistory(1000), hints: false });
   let failed = false;
   try {

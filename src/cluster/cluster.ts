@@ -18,7 +18,7 @@ import { replicaSetController, replicationController } from "./controllers/repli
 import { InformerFactory } from "./informers.js";
 import { nodeControllers } from "./node/fleet.js";
 import { kubelet, type Kubelet } from "./node/kubelet.js";
-import { defaultNodes, type NodeSpec } from "./node/node-spec.js";
+import { defaultNodes, type NodeCapacity, type NodeSpec } from "./node/node-spec.js";
 import { schedulerComponent } from "./scheduler/component.js";
 import { bootstrapServices, clusterDNS, type ClusterDns } from "./services/dns.js";
 import { kubeProxy, type KubeProxy } from "./services/kube-proxy.js";
@@ -31,7 +31,9 @@ export interface ClusterOptions {
   readonly clock: Clock;
   /** Worker nodes (a control-plane node is added). Default 3. */
   readonly workers?: number;
-  /** Explicit node shapes, instead of `workers`. */
+  /** Capacity of every node (default 4 CPU, 8Gi, 110 pods). */
+  readonly capacity?: Partial<NodeCapacity>;
+  /** Explicit node shapes, instead of `workers` and `capacity`. */
   readonly nodes?: readonly NodeSpec[];
   /** Seeded random source; default Math.random. */
   readonly random?: () => number;
@@ -82,7 +84,7 @@ export class Cluster {
     this.proxy = kubeProxy(ctx, { random: this.ctx.random });
     this.dns = clusterDNS(ctx);
     this.components.push(this.proxy, this.dns);
-    const nodes = this.options.nodes ?? defaultNodes(this.options.workers ?? 3);
+    const nodes = this.options.nodes ?? defaultNodes(this.options.workers ?? 3, { capacity: this.options.capacity });
     for (const spec of nodes) {
       const k = kubelet(ctx, spec);
       this.kubelets.set(spec.name, k);
