@@ -213,9 +213,11 @@ function toIssues(errors: AjvError[], root: unknown, seen: WeakMap<object, Seen>
       cause = invalid(path, value, detail);
     } else if (formats.includes("byte") && typeof value === "string") {
       const offset = base64ErrorOffset(value);
+      // The value is not echoed, as Go's decoder does not: it is often a plain-text secret put in
+      // `data` by mistake, and Secret values are never printed.
       detail = `illegal base64 data at input byte ${offset}`;
       decode = detail;
-      cause = invalid(path, value, detail);
+      cause = { reason: "FieldValueInvalid", field: path, message: `Invalid value: (not shown): ${detail}: values under data must be base64; write plain text under stringData instead` };
     } else if (formats.includes("date-time") && typeof value === "string") {
       detail = `expected an RFC 3339 time such as "2006-01-02T15:04:05Z"`;
       decode = `parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(value)}`;

@@ -209,9 +209,41 @@ export const LAST_APPLIED_POINTER = `/metadata/annotations/${LAST_APPLIED_ANNOTA
  * The operations as recorded and shown: the last-applied record's value (a copy of the whole
  * object) replaced by a short note; everything else as sent.
  */
-export function visibleOps(ops: readonly Operation[]): Operation[] {
+export function visibleOps(ops: readonly Operation[], target?: { apiVersion?: string; kind?: string }): Operation[] {
+  const secret = target !== undefined && isSecret(target);
   return ops.map((op) => {
     if (op.path === LAST_APPLIED_POINTER && (op.op === "add" || op.op === "replace")) return { ...op, value: "(record of the applied manifest)" };
+    if (secret && "value" in op && op.op !== "test" && /^\/(data|stringData)(\/|$)/.test(op.path)) return { ...op, value: hideSecretValue(op.value) };
     return op;
   });
+}
+
+/** What a Secret's values are shown as, as Argo CD masks them in diffs. */
+export const HIDDEN_SECRET_VALUE = "++++++++";
+
+/** True for core/v1 Secrets. */
+export function isSecret(o: { apiVersion?: string; kind?: string }): boolean {
+  return o.kind === "Secret" && (o.apiVersion === "v1" || o.apiVersion === undefined);
+}
+
+function hideSecretValue(value: unknown): unknown {
+  if (value && typeof value === "object" && !Array.isArray(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, HIDDEN_SECRET_VALUE]));
+  return HIDDEN_SECRET_VALUE;
+}
+
+/**
+ * A copy of an object safe to print: a Secret's `data` and `stringData` values are masked and the
+ * last-applied records (which copy them) are shortened. Other objects are returned as they are.
+ */
+export function printable<T extends KubeObject | undefined>(obj: T): T {
+  if (!obj || !isSecret(obj)) return obj;
+  const copy = structuredClone(obj) as KubeObject;
+  for (const field of ["data", "stringData"] as const) if (copy[field]) copy[field] = hideSecretValue(copy[field]);
+  const annotations = copy.metadata.annotations;
+  if (annotations) {
+    for (const key of [LAST_APPLIED_ANNOTATION, "kubectl.kubernetes.io/last-applied-configuration"]) {
+      if (annotations[key] !== undefined) annotations[key] = "(record of the applied manifest)";
+    }
+  }
+  return copy as T;
 }

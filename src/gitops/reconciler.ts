@@ -45,6 +45,8 @@ import {
   takeInventory,
   trackedObjects,
   visibleOps,
+  isSecret,
+  printable,
   type DesiredObject,
   type Inventory,
 } from "./_live.js";
@@ -673,7 +675,7 @@ export class Reconciler {
 
   private record(d: DesiredObject, action: "create" | "patch", ops: Operation[], cause?: "git" | "drift"): ObjectOperations {
     const o = d.object;
-    const entry: { -readonly [K in keyof ObjectOperations]: ObjectOperations[K] } = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, action, ops: visibleOps(ops) };
+    const entry: { -readonly [K in keyof ObjectOperations]: ObjectOperations[K] } = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name!, action, ops: visibleOps(ops, o) };
     if (o.metadata.namespace) entry.namespace = o.metadata.namespace;
     if (d.source) entry.source = { file: d.source.file, line: d.source.line, column: d.source.column };
     if (cause) entry.cause = cause;
@@ -838,9 +840,17 @@ export class Reconciler {
       if (live.metadata.deletionTimestamp) continue;
       const diff = computeDiff({ desired: d.object, lastApplied: readLastApplied(live), live, ignorePaths: ownedByOthers(d.object, hpas) });
       if (diff.ops.length === 0) continue;
-      const sentences = describeDrift(diff);
-      const ops = visibleOps(diff.ops);
-      reports.push({ ...base, deleted: false, ops, lines: formatOps(ops, live), sentences: sentences.length > 0 ? sentences : [`${describeObject(d.object)} differs from git`] });
+      // A Secret's values are never shown: its drift is described without them.
+      const secret = isSecret(live);
+      const sentences = secret ? [] : describeDrift(diff);
+      const ops = visibleOps(diff.ops, live);
+      reports.push({
+        ...base,
+        deleted: false,
+        ops,
+        lines: formatOps(ops, printable(live)),
+        sentences: sentences.length > 0 ? sentences : [`${describeObject(d.object)} differs from git${secret ? " (values hidden)" : ""}`],
+      });
     }
     return reports;
   }

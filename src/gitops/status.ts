@@ -192,7 +192,7 @@ export async function computeStatus(options: StatusOptions): Promise<RepoStatus>
       continue;
     }
     const diff = computeDiff({ desired: d.object, lastApplied: readLastApplied(live), live, ignorePaths: ownedByOthers(d.object, hpas) });
-    const ops = visibleOps(diff.ops.filter((op) => op.op !== "test"));
+    const ops = visibleOps(diff.ops.filter((op) => op.op !== "test"), live);
     const fields = diff.changes.map((c) => c.field).filter((f) => !f.startsWith("metadata.annotations.kubelings.dev/"));
     const message =
       ops.length === 0

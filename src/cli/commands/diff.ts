@@ -5,6 +5,7 @@
  * is nothing to apply, 1 when there is, 2 on error (a refused commit, no repository, ...), like
  * `argocd app diff`.
  */
+import { printable } from "../../gitops/_live.js";
 import type { KubeObject } from "../../api/types.js";
 import { RealClock } from "../../api/clock.js";
 import { Reconciler } from "../../gitops/reconciler.js";
@@ -71,7 +72,7 @@ export async function runDiff(opts: CommandOptions, io: CommandIO): Promise<numb
       for (const o of result.operations) {
         if (o.action !== "patch") continue;
         try {
-          live.set(operationKey(o), await client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name }));
+          live.set(operationKey(o), printable(await client.get({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name })));
         } catch {
           // Gone since the dry-run: the lines show the new values only.
         }
