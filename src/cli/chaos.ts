@@ -266,9 +266,9 @@ async function nodeFault(cluster: ChaosCluster, action: Exclude<ChaosAction, "de
       if (k.state !== "running") throw new ChaosStateError(`node ${node} is already stopped; start it with \`kubelings chaos restart-node ${node}\``);
       stopNode(target, node);
       return result(
-        `Stopped node ${node}: its kubelet stops heartbeating; ${EVICTION_SENTENCE}` +
-          (pods > 0 ? `, and their controllers replace them on other nodes (${count(pods, "pod")} ran there)` : " (no pods ran there)") +
-          ".",
+        pods > 0
+          ? `Stopped node ${node}: its kubelet stops heartbeating; ${EVICTION_SENTENCE}, and their controllers replace them on other nodes (${count(pods, "pod")} ran there).`
+          : `Stopped node ${node}: its kubelet stops heartbeating; the node goes NotReady after ${GRACE_SECONDS} s (no pods ran there, so nothing is evicted).`,
       );
     case "restart-node": {
       const wasStopped = k.state === "powered-off";
@@ -289,10 +289,9 @@ async function nodeFault(cluster: ChaosCluster, action: Exclude<ChaosAction, "de
       if (!k.isConnected) throw new ChaosStateError(`node ${node} is already cut off from the API server; end that with \`kubelings chaos heal ${node}\``);
       partitionNode(target, node);
       return result(
-        `Cut node ${node} off from the API server: its containers keep running, but its kubelet can no longer heartbeat; ` +
-          `${EVICTION_SENTENCE} unless you heal it first (\`kubelings chaos heal ${node}\`)` +
-          (pods > 0 ? ` (${count(pods, "pod")} run there)` : "") +
-          ".",
+        `Cut node ${node} off from the API server: its containers keep running` +
+          (pods > 0 ? ` (${pods === 1 ? "1 pod runs" : `${pods} pods run`} there)` : "") +
+          `, but its kubelet can no longer heartbeat; ${EVICTION_SENTENCE} unless you heal it first with \`kubelings chaos heal ${node}\`.`,
       );
     case "heal":
       if (k.isConnected) throw new ChaosStateError(`node ${node} is not partitioned: nothing to heal`);

@@ -138,6 +138,33 @@ export function buildProgram(): Command {
       );
     });
 
+  const chaos = program
+    .command("chaos")
+    .description("inject a fault into the cluster of a running `kubelings serve`: delete a pod, crash a container, stop, restart or partition a node");
+  const chaosFault = (action: import("./chaos.js").ChaosAction, arg: "pod" | "node", describe: string, extra: (c: Command) => Command = (c) => c) =>
+    extra(
+      chaos
+        .command(action)
+        .argument(`<${arg}>`, `name of the ${arg}`)
+        .description(describe)
+        .option("--repo <dir>", "the learner's git repository", DEFAULT_REPO)
+        .option("--state <dir>", "state directory (default: .kubelings beside the repository)")
+        .option(...outputOpt),
+    ).action(async (target: string, o: Record<string, any>) => {
+      const { chaosCommand } = await import("./chaos.js");
+      const options = { action, target, namespace: o.namespace, container: o.container, oom: o.oom === true, output: o.output };
+      process.exitCode = await chaosCommand(await stateOf(o as { repo: string; state?: string }), options, { stdout: process.stdout, stderr: process.stderr });
+    });
+  const inNamespace = (c: Command) => c.option("-n, --namespace <ns>", "namespace of the pod", "default");
+  chaosFault("delete-pod", "pod", "delete a pod as `kubectl delete pod` does; its controller, if any, replaces it", inNamespace);
+  chaosFault("crash", "pod", "kill a container's process (exit 1, or 137 OOMKilled with --oom); its restartPolicy decides what follows", (c) =>
+    inNamespace(c).option("-c, --container <name>", "container to crash (default: the pod's default container)").option("--oom", "kill it as the OOM killer does"),
+  );
+  chaosFault("stop-node", "node", "power a node off: it stops heartbeating, goes NotReady, and its pods are evicted 5 minutes later");
+  chaosFault("restart-node", "node", "power a stopped node on, or reboot a running one");
+  chaosFault("partition", "node", "cut a node off from the API server; its containers keep running");
+  chaosFault("heal", "node", "end a partition made by `kubelings chaos partition`");
+
   program
     .command("sim")
     .description("run the repository on the virtual clock and print every object of the resulting cluster")

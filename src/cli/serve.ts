@@ -152,6 +152,8 @@ export async function runServe(opts: ServeOptions, out: NodeJS.WritableStream, e
         return io.result(await runDiff({ ...common }, { stdout: io.stdout, stderr: io.stderr, connect, clock }));
       case "status":
         return io.result(await runStatus({ ...common }, { stdout: io.stdout, stderr: io.stderr, connect, clock }));
+      case "chaos":
+        return (await import("./chaos.js")).runChaos(cluster, options);
       default:
         return { code: 2, stdout: "", stderr: `kubelings serve: unknown command "${command}"\n` };
     }
