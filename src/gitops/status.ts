@@ -134,7 +134,8 @@ export async function computeStatus(options: StatusOptions): Promise<RepoStatus>
   const { client, repoDir } = options;
   const repo = makeRepoId(repoDir, options.repoName);
   const cache = options.cache ?? new SourceCache();
-  const entries = options.history ? await options.history.list() : [];
+  // A state directory may have served several repositories: only this one's attempts count.
+  const entries = (options.history ? await options.history.list() : []).filter((e) => e.repo === undefined || e.repo === repo);
   const { synced, failure } = fromHistory(entries);
   const lastSynced = synced && synced.commit ? { ...commitOf(synced), time: synced.time, result: synced.result } : undefined;
   let errors: SyncError[] = failure ? failure.errors : [];

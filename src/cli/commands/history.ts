@@ -4,6 +4,7 @@
  * `git revert` shown as the rollback of the commit it reverts. Reads the history file only, so
  * it works beside a running `kubelings serve`. Exit code 0 (2 for a usage error).
  */
+import { repoId } from "../../gitops/tracking.js";
 import type { HistoryEntry } from "../../gitops/history.js";
 import { FileHistory } from "../../gitops/history.js";
 import { EXIT_OK, UsageError, reportError, shortOid, writeErrors, writeJson, writeTable, type CommandIO, type CommandOptions } from "./_common.js";
@@ -35,7 +36,10 @@ export async function runHistory(opts: Partial<CommandOptions> & { state: string
     if (typeof opts.state !== "string" || opts.state === "") throw new UsageError("--state is required: the state directory (default .kubelings beside the repository)");
     const output = opts.output ?? "table";
     if (output !== "table" && output !== "json") throw new UsageError(`unknown output format "${output}": use -o table or -o json`);
-    const entries = FileHistory.read(opts.state, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    const all = FileHistory.read(opts.state, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    // A state directory may have served several repositories: show the one asked for.
+    const repo = opts.repo ? repoId(opts.repo, opts.repoName) : undefined;
+    const entries = repo ? all.filter((e) => e.repo === undefined || e.repo === repo) : all;
     if (output === "json") writeJson(io.stdout, entries);
     else printHistory(entries, io.stdout);
     return EXIT_OK;
