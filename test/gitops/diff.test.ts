@@ -30,6 +30,7 @@ import {
 } from "../../src/gitops/normalize.js";
 import { TRACKING_ANNOTATION, addTracking } from "../../src/gitops/tracking.js";
 import { CORPUS_DIR } from "../_corpus.js";
+import { seeded } from "../api/_harness.js";
 
 // ---------------------------------------------------------------------------------------------
 // A stand-in for the API server's write path, enough to produce realistic live objects: server
@@ -689,17 +690,6 @@ describe("against the in-process API server", () => {
 // gives an object whose diff against desired is empty, and nothing outside git is lost.
 // ---------------------------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(random: () => number): KubeObject {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const chance = (p: number) => random() < p;
@@ -798,7 +788,7 @@ function checkSemantics(desired: KubeObject, lastApplied: KubeObject | undefined
 
 describe("property: the patch converges", () => {
   it("applying the ops to live yields an object that diffs to zero against desired (600 generated cases)", () => {
-    const random = mulberry32(20240501);
+    const random = seeded(20240501);
     let withOps = 0;
     let withDrift = 0;
     for (let n = 0; n < 600; n++) {

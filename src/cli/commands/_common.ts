@@ -14,6 +14,7 @@ import { RealClock, type Clock } from "../../api/clock.js";
 import { ApiServer } from "../../api/server/api-server.js";
 import { StoreError, openSqliteStore } from "../../api/store/index.js";
 import { FileHistory } from "../../gitops/history.js";
+import { Reconciler } from "../../gitops/reconciler.js";
 import type { KubeObject } from "../../api/types.js";
 import { formatOps, toPointer } from "../../gitops/diff.js";
 import { LAST_APPLIED_ANNOTATION } from "../../gitops/normalize.js";
@@ -69,6 +70,11 @@ export class UsageError extends Error {}
 /** Checks the options shared by every command; throws `UsageError` naming the option and the fix. */
 export function checkOptions(opts: CommandOptions): "table" | "json" {
   if (typeof opts.repo !== "string" || opts.repo === "") throw new UsageError("--repo is required: the folder of the learner's git repository");
+  return checkStateOptions(opts);
+}
+
+/** Checks `--state` and `-o`, for commands that read the state directory only (`history`); returns the output format. */
+export function checkStateOptions(opts: Pick<CommandOptions, "state" | "output">): "table" | "json" {
   if (typeof opts.state !== "string" || opts.state === "") throw new UsageError("--state is required: the state directory (default .kubelings beside the repository)");
   const output = opts.output ?? "table";
   if (output !== "table" && output !== "json") throw new UsageError(`unknown output format "${output}": use -o table or -o json`);
@@ -122,6 +128,43 @@ export async function withCluster(opts: CommandOptions, io: CommandIO, body: (co
   }
 }
 
+/**
+ * The prologue of a command that works on the cluster (`sync`, `diff`, `status`): checks the
+ * options (a bad one is exit code 2), then runs `body` with a connection and the output format,
+ * as `withCluster` does.
+ */
+export async function runClusterCommand(
+  opts: CommandOptions,
+  io: CommandIO,
+  body: (conn: ClusterConnection, output: "table" | "json") => Promise<number>,
+): Promise<number> {
+  let output: "table" | "json";
+  try {
+    output = checkOptions(opts);
+  } catch (err) {
+    return reportError(err, io);
+  }
+  return withCluster(opts, io, (conn) => body(conn, output));
+}
+
+/**
+ * The reconciler of a one-shot command (`sync`, `diff`): the command's repository, branch,
+ * repository name, prune and allow-empty options, the state directory's history, on the IO's
+ * clock (real time by default).
+ */
+export function commandReconciler(opts: CommandOptions, io: CommandIO, client: Client): Reconciler {
+  return new Reconciler({
+    client,
+    clock: io.clock ?? new RealClock(),
+    repoDir: opts.repo,
+    branch: opts.branch,
+    repoName: opts.repoName,
+    prune: opts.prune ?? true,
+    allowEmpty: opts.allowEmpty ?? false,
+    history: openHistory(opts.state, io),
+  });
+}
+
 /** Writes an error and returns its exit code (2: every error reaching here is about the input or the environment). */
 export function reportError(err: unknown, io: CommandIO): number {
   io.stderr.write(`kubelings: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -143,6 +186,12 @@ export function writeTable(out: { write(text: string): unknown }, rows: string[]
 /** Writes errors, one `file:line:col field: message` per line. */
 export function writeErrors(out: { write(text: string): unknown }, errors: readonly SyncError[], indent = "  "): void {
   for (const e of errors) out.write(`${indent}${e.text}\n`);
+}
+
+/** Writes the warnings and hints of a sync or a status report, one `warning: ` or `hint: ` line each. */
+export function writeNotes(out: { write(text: string): unknown }, notes: { readonly warnings: readonly string[]; readonly hints: readonly string[] }): void {
+  for (const w of notes.warnings) out.write(`warning: ${w}\n`);
+  for (const h of notes.hints) out.write(`hint: ${h}\n`);
 }
 
 /** JSON output: indented, one trailing newline. */

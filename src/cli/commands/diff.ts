@@ -7,20 +7,17 @@
  */
 import { printable } from "../../gitops/_live.js";
 import type { KubeObject } from "../../api/types.js";
-import { RealClock } from "../../api/clock.js";
-import { Reconciler } from "../../gitops/reconciler.js";
 import {
   EXIT_DIFFERENT,
   EXIT_OK,
   EXIT_USAGE,
-  checkOptions,
-  openHistory,
+  commandReconciler,
   operationKey,
-  reportError,
+  runClusterCommand,
   shortOid,
-  withCluster,
   writeErrors,
   writeJson,
+  writeNotes,
   writeOperations,
   type CommandIO,
   type CommandOptions,
@@ -28,24 +25,8 @@ import {
 
 /** `kubelings diff`: what a sync would change; returns the exit code. */
 export async function runDiff(opts: CommandOptions, io: CommandIO): Promise<number> {
-  let output: "table" | "json";
-  try {
-    output = checkOptions(opts);
-  } catch (err) {
-    return reportError(err, io);
-  }
-  return withCluster(opts, io, async ({ client }) => {
-    const reconciler = new Reconciler({
-      client,
-      clock: io.clock ?? new RealClock(),
-      repoDir: opts.repo,
-      branch: opts.branch,
-      repoName: opts.repoName,
-      prune: opts.prune ?? true,
-      allowEmpty: opts.allowEmpty ?? false,
-      history: openHistory(opts.state, io),
-    });
-    const result = await reconciler.sync({ dryRun: true, trigger: "manual" });
+  return runClusterCommand(opts, io, async ({ client }, output) => {
+    const result = await commandReconciler(opts, io, client).sync({ dryRun: true, trigger: "manual" });
     const failed = result.result === "Refused" || result.result === "Failed";
     const code = failed ? EXIT_USAGE : result.operations.length > 0 ? EXIT_DIFFERENT : EXIT_OK;
     if (output === "json") {
@@ -80,9 +61,7 @@ export async function runDiff(opts: CommandOptions, io: CommandIO): Promise<numb
       io.stdout.write(`a sync of ${commit} would change ${result.operations.length} object${result.operations.length === 1 ? "" : "s"}:\n`);
       writeOperations(io.stdout, result.operations, live);
     }
-    const out = failed ? io.stderr : io.stdout;
-    for (const w of result.warnings) out.write(`warning: ${w}\n`);
-    for (const h of result.hints) out.write(`hint: ${h}\n`);
+    writeNotes(failed ? io.stderr : io.stdout, result);
     return code;
   });
 }

@@ -7,7 +7,7 @@
 import { repoId } from "../../gitops/tracking.js";
 import type { HistoryEntry } from "../../gitops/history.js";
 import { FileHistory } from "../../gitops/history.js";
-import { EXIT_OK, UsageError, reportError, shortOid, writeErrors, writeJson, writeTable, type CommandIO, type CommandOptions } from "./_common.js";
+import { EXIT_OK, checkStateOptions, reportError, shortOid, writeErrors, writeJson, writeTable, type CommandIO, type CommandOptions } from "./_common.js";
 
 /** The subject as listed: a revert reads as the rollback it is. */
 function subjectOf(e: HistoryEntry): string {
@@ -33,9 +33,7 @@ export function printHistory(entries: readonly HistoryEntry[], out: { write(text
 /** `kubelings history`: prints the recorded sync attempts; returns the exit code. */
 export async function runHistory(opts: Partial<CommandOptions> & { state: string }, io: CommandIO): Promise<number> {
   try {
-    if (typeof opts.state !== "string" || opts.state === "") throw new UsageError("--state is required: the state directory (default .kubelings beside the repository)");
-    const output = opts.output ?? "table";
-    if (output !== "table" && output !== "json") throw new UsageError(`unknown output format "${output}": use -o table or -o json`);
+    const output = checkStateOptions(opts);
     const all = FileHistory.read(opts.state, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
     // A state directory may have served several repositories: show the one asked for.
     const repo = opts.repo ? repoId(opts.repo, opts.repoName) : undefined;

@@ -5,7 +5,7 @@
  * usage or input error).
  */
 import { computeStatus, type RepoStatus } from "../../gitops/status.js";
-import { EXIT_OK, checkOptions, openHistory, reportError, shortOid, withCluster, writeErrors, writeJson, writeTable, type CommandIO, type CommandOptions } from "./_common.js";
+import { EXIT_OK, openHistory, runClusterCommand, shortOid, writeErrors, writeJson, writeNotes, writeTable, type CommandIO, type CommandOptions } from "./_common.js";
 
 /** Prints a status report in table (readable) form. */
 export function printStatus(status: RepoStatus, out: { write(text: string): unknown }): void {
@@ -34,19 +34,12 @@ export function printStatus(status: RepoStatus, out: { write(text: string): unkn
     out.write(`\nErrors of commit ${shortOid(status.errorsCommit)} (refused: the cluster stays on the last good commit):\n`);
     writeErrors(out, status.errors);
   }
-  for (const w of status.warnings) out.write(`warning: ${w}\n`);
-  for (const h of status.hints) out.write(`hint: ${h}\n`);
+  writeNotes(out, status);
 }
 
 /** `kubelings status`: prints the report; returns the exit code. */
 export async function runStatus(opts: CommandOptions, io: CommandIO): Promise<number> {
-  let output: "table" | "json";
-  try {
-    output = checkOptions(opts);
-  } catch (err) {
-    return reportError(err, io);
-  }
-  return withCluster(opts, io, async ({ client }) => {
+  return runClusterCommand(opts, io, async ({ client }, output) => {
     const status = await computeStatus({ client, repoDir: opts.repo, branch: opts.branch, repoName: opts.repoName, history: openHistory(opts.state, io) });
     if (output === "json") writeJson(io.stdout, status);
     else printStatus(status, io.stdout);

@@ -4,19 +4,17 @@
  * (or already was), 1 when the commit was refused or the sync failed, 2 for a usage or input
  * error (no repository, unknown option value, the state directory held by another process).
  */
-import { RealClock } from "../../api/clock.js";
-import { Reconciler, type SyncResult } from "../../gitops/reconciler.js";
+import type { SyncResult } from "../../gitops/reconciler.js";
 import {
   EXIT_DIFFERENT,
   EXIT_OK,
   EXIT_USAGE,
-  checkOptions,
-  openHistory,
-  reportError,
+  commandReconciler,
+  runClusterCommand,
   shortOid,
-  withCluster,
   writeErrors,
   writeJson,
+  writeNotes,
   writeOperations,
   type CommandIO,
   type CommandOptions,
@@ -55,30 +53,13 @@ export function printSyncResult(result: SyncResult, out: { write(text: string): 
       }
       break;
   }
-  for (const w of result.warnings) out.write(`warning: ${w}\n`);
-  for (const h of result.hints) out.write(`hint: ${h}\n`);
+  writeNotes(out, result);
 }
 
 /** `kubelings sync`: one sync, printed; returns the exit code. */
 export async function runSync(opts: CommandOptions, io: CommandIO): Promise<number> {
-  let output: "table" | "json";
-  try {
-    output = checkOptions(opts);
-  } catch (err) {
-    return reportError(err, io);
-  }
-  return withCluster(opts, io, async ({ client }) => {
-    const reconciler = new Reconciler({
-      client,
-      clock: io.clock ?? new RealClock(),
-      repoDir: opts.repo,
-      branch: opts.branch,
-      repoName: opts.repoName,
-      prune: opts.prune ?? true,
-      allowEmpty: opts.allowEmpty ?? false,
-      history: openHistory(opts.state, io),
-    });
-    const result = await reconciler.sync({ dryRun: opts.dryRun ?? false, trigger: "manual" });
+  return runClusterCommand(opts, io, async ({ client }, output) => {
+    const result = await commandReconciler(opts, io, client).sync({ dryRun: opts.dryRun ?? false, trigger: "manual" });
     if (output === "json") writeJson(io.stdout, result);
     else printSyncResult(result, result.result === "Synced" || result.result === "NoChange" ? io.stdout : io.stderr);
     return syncExitCode(result);

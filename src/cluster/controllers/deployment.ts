@@ -26,7 +26,7 @@
 import { parseTime } from "../../api/clock.js";
 import { isReason } from "../../api/errors.js";
 import type { EventRecorder } from "../../api/events.js";
-import type { Informer } from "../../api/informer.js";
+import type { Informer, InformerHandlers } from "../../api/informer.js";
 import { objectKey } from "../../api/informer.js";
 import { labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import { clone, type KubeObject } from "../../api/types.js";
@@ -86,6 +86,7 @@ import {
   type DeploymentStatus,
   type ReplicaSet,
 } from "./_deployment-util.js";
+import { cachedSelector, ControllerLookup, guardedHandlers } from "./_handlers.js";
 import { computeHash, canonicalJson } from "./_hash.js";
 import { controllerRefOf, ownerIndexFor, type OwnerIndex } from "./_owner-index.js";
 import { isNamespaceTerminating } from "./replicaset.js";
@@ -113,6 +114,7 @@ class DeploymentController implements Component {
   private readonly podInformer: Informer;
   private readonly replicaSets: OwnerIndex<KubeObject>;
   private readonly pods: OwnerIndex<KubeObject>;
+  private readonly deployments: ControllerLookup;
   private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
   private stopped = false;
@@ -122,6 +124,7 @@ class DeploymentController implements Component {
     options: DeploymentControllerOptions,
   ) {
     this.dInformer = ctx.informers.for("apps/v1", "Deployment");
+    this.deployments = new ControllerLookup(this.dInformer, "Deployment", selectorOf);
     this.rsInformer = ctx.informers.for("apps/v1", "ReplicaSet");
     this.podInformer = ctx.informers.for("v1", "Pod");
     this.recorder = ctx.recorder({ component: this.name });
@@ -135,17 +138,21 @@ class DeploymentController implements Component {
 
   start(): void {
     this.stopped = false;
-    this.dInformer.addHandlers({
-      add: (d) => this.guard(() => this.enqueue(d)),
-      update: (_old, cur) => this.guard(() => this.enqueue(cur)),
-      delete: (d) => this.guard(() => this.enqueue(d)),
-    });
-    this.rsInformer.addHandlers({
-      add: (rs) => this.guard(() => this.addReplicaSet(rs)),
-      update: (old, cur) => this.guard(() => this.updateReplicaSet(old, cur)),
-      delete: (rs) => this.guard(() => this.deleteReplicaSet(rs)),
-    });
-    this.podInformer.addHandlers({ delete: (pod) => this.guard(() => this.deletePod(pod)) });
+    this.dInformer.addHandlers(
+      this.guarded({
+        add: (d) => this.enqueue(d),
+        update: (_old, cur) => this.enqueue(cur),
+        delete: (d) => this.enqueue(d),
+      }),
+    );
+    this.rsInformer.addHandlers(
+      this.guarded({
+        add: (rs) => this.addReplicaSet(rs),
+        update: (old, cur) => this.updateReplicaSet(old, cur),
+        delete: (rs) => this.deleteReplicaSet(rs),
+      }),
+    );
+    this.podInformer.addHandlers(this.guarded({ delete: (pod) => this.deletePod(pod) }));
   }
 
   stop(): void {
@@ -156,43 +163,18 @@ class DeploymentController implements Component {
   // ------------------------------------------------------------------------ event handlers
 
   /** Handlers run inside the API server's commit path: they must never throw. */
-  private guard(fn: () => void): void {
-    if (this.stopped) return;
-    try {
-      fn();
-    } catch (err) {
-      this.log(`event handler failed: ${errorMessage(err)}`);
-    }
+  private guarded<T extends KubeObject>(handlers: InformerHandlers<T>): InformerHandlers<T> {
+    return guardedHandlers(handlers, () => this.stopped, (message) => this.log(message));
   }
 
   private enqueue(d: KubeObject): void {
     this.queue.add(objectKey(d));
   }
 
-  /** The Deployment a controllerRef names, if it is still that object (`resolveControllerRef`). */
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): KubeObject | undefined {
-    if (ref.kind !== "Deployment") return undefined;
-    const d = this.dInformer.get(namespace, ref.name);
-    if (!d || d.metadata.uid !== ref.uid) return undefined;
-    return d;
-  }
-
   /** Deployments whose selector matches an orphan ReplicaSet's labels (`GetDeploymentsForReplicaSet`). */
   private deploymentsForReplicaSet(rs: KubeObject): KubeObject[] {
-    const labels = rs.metadata.labels;
-    if (!labels || Object.keys(labels).length === 0) return [];
-    const out: KubeObject[] = [];
-    for (const d of this.dInformer.list(rs.metadata.namespace ?? "")) {
-      let selector: Selector;
-      try {
-        selector = selectorOf(d);
-      } catch {
-        continue;
-      }
-      if (selector.empty() || selector.matchesNothing || !selector.matches(labels)) continue;
-      out.push(d);
-    }
-    if (out.length > 1) this.log(`user error! more than one deployment is selecting replica set ${objectKey(rs)} with labels ${JSON.stringify(labels)}`);
+    const out = this.deployments.selecting(rs);
+    if (out.length > 1) this.log(`user error! more than one deployment is selecting replica set ${objectKey(rs)} with labels ${JSON.stringify(rs.metadata.labels)}`);
     return out;
   }
 
@@ -203,7 +185,7 @@ class DeploymentController implements Component {
     }
     const ref = controllerRefOf(rs);
     if (ref) {
-      const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+      const d = this.deployments.resolve(rs.metadata.namespace, ref);
       if (d) this.enqueue(d);
       return;
     }
@@ -216,11 +198,11 @@ class DeploymentController implements Component {
     const oldRef = controllerRefOf(old);
     const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
     if (refChanged && oldRef) {
-      const d = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      const d = this.deployments.resolve(old.metadata.namespace, oldRef);
       if (d) this.enqueue(d);
     }
     if (curRef) {
-      const d = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      const d = this.deployments.resolve(cur.metadata.namespace, curRef);
       if (d) this.enqueue(d);
       return;
     }
@@ -231,7 +213,7 @@ class DeploymentController implements Component {
   private deleteReplicaSet(rs: KubeObject): void {
     const ref = controllerRefOf(rs);
     if (!ref) return;
-    const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+    const d = this.deployments.resolve(rs.metadata.namespace, ref);
     if (d) this.enqueue(d);
   }
 
@@ -243,7 +225,7 @@ class DeploymentController implements Component {
     if (!rs || rs.metadata.uid !== ref.uid) return;
     const dRef = controllerRefOf(rs);
     if (!dRef) return;
-    const d = this.resolveControllerRef(rs.metadata.namespace, dRef);
+    const d = this.deployments.resolve(rs.metadata.namespace, dRef);
     if (!d || d.spec?.strategy?.type !== "Recreate") return;
     const rsList = this.replicaSets.ownedBy(d.metadata.uid ?? "").filter((r) => r.metadata.namespace === d.metadata.namespace);
     let numPods = 0;
@@ -940,15 +922,9 @@ class DeploymentController implements Component {
 
 // ------------------------------------------------------------------------------ helpers
 
-const selectorCache = new WeakMap<object, Selector>();
-
 /** The Deployment's compiled selector (cached per spec object; throws for an invalid one). */
 function selectorOf(d: KubeObject): Selector {
-  const spec = d.spec;
-  if (!spec || typeof spec !== "object") return labelSelectorAsSelector(undefined);
-  let s = selectorCache.get(spec);
-  if (!s) selectorCache.set(spec, (s = labelSelectorAsSelector(spec.selector)));
-  return s;
+  return cachedSelector(d.spec, () => labelSelectorAsSelector(d.spec?.selector));
 }
 
 /**

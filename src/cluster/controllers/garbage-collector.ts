@@ -17,10 +17,11 @@
 import type { ObjectRef } from "../../api/client.js";
 import { isReason } from "../../api/errors.js";
 import type { EventRecorder } from "../../api/events.js";
-import { KINDS, tryKindFor, type KindInfo } from "../../api/kinds.js";
+import { tryKindFor, type KindInfo } from "../../api/kinds.js";
 import type { KubeObject, OwnerReference } from "../../api/types.js";
 import type { ClusterContext, Component } from "../context.js";
 import { WorkQueue } from "../workqueue.js";
+import { preferredKinds } from "./_kinds.js";
 import {
   FOREGROUND_FINALIZER,
   ORPHAN_FINALIZER,
@@ -46,16 +47,7 @@ export interface GarbageCollectorOptions {
  * watches the preferred version of every deletable resource (`GetDeletableResources`).
  */
 export function gcMonitoredKinds(): KindInfo[] {
-  const seen = new Set<string>();
-  const out: KindInfo[] = [];
-  for (const info of KINDS) {
-    if (info.kind === "Event") continue;
-    const key = `${info.group}/${info.resource}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(info);
-  }
-  return out;
+  return preferredKinds((info) => info.kind !== "Event");
 }
 
 /** Builds the garbage collector. */

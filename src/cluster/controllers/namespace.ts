@@ -14,10 +14,11 @@
 import { rfc3339 } from "../../api/clock.js";
 import { isReason } from "../../api/errors.js";
 import { objectKey } from "../../api/informer.js";
-import { KINDS, type KindInfo } from "../../api/kinds.js";
+import type { KindInfo } from "../../api/kinds.js";
 import { clone, type KubeObject } from "../../api/types.js";
 import type { ClusterContext, Component } from "../context.js";
 import { WorkQueue } from "../workqueue.js";
+import { preferredKinds } from "./_kinds.js";
 
 /** Component name (`namespace-controller`). */
 export const NAMESPACE_CONTROLLER_NAME = "namespace-controller";
@@ -74,16 +75,7 @@ export interface NamespaceCondition {
  * as upstream deletes what `ServerPreferredNamespacedResources` lists. Events are content too.
  */
 export function namespacedDeletableKinds(): KindInfo[] {
-  const seen = new Set<string>();
-  const out: KindInfo[] = [];
-  for (const info of KINDS) {
-    if (!info.namespaced) continue;
-    const key = `${info.group}/${info.resource}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(info);
-  }
-  return out;
+  return preferredKinds((info) => info.namespaced);
 }
 
 /** Builds the namespace controller. */

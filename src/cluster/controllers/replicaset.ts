@@ -17,7 +17,7 @@
  * observedGeneration, and a ReplicaFailure condition while creates or deletes fail.
  */
 import { isReason } from "../../api/errors.js";
-import type { Informer } from "../../api/informer.js";
+import type { Informer, InformerHandlers } from "../../api/informer.js";
 import { objectKey } from "../../api/informer.js";
 import { labelSelectorAsSelector, type Selector } from "../../api/labels.js";
 import { nameIsDNSSubdomain } from "../../api/names.js";
@@ -28,6 +28,7 @@ import type { ClusterContext, Component } from "../context.js";
 import { WorkQueue } from "../workqueue.js";
 import { ControllerRefManager, errorMessage, newControllerRef, recheckDeletionTimestamp } from "./_controller-ref.js";
 import { ControllerExpectations } from "./_expectations.js";
+import { cachedSelector, ControllerLookup, guardedHandlers } from "./_handlers.js";
 import { controllerRefOf, ownerIndexFor, type OwnerIndex } from "./_owner-index.js";
 import { getPodsToDelete } from "./_pod-ranking.js";
 import { isPodActive, isPodAvailable, isPodReady, podKey, podReadyCondition } from "./_pod-util.js";
@@ -55,15 +56,6 @@ interface Flavor {
   readonly kind: "ReplicaSet" | "ReplicationController";
   /** The object's selector, compiled (throws for an invalid one). */
   selector(obj: KubeObject): Selector;
-}
-
-const selectorCache = new WeakMap<object, Selector>();
-
-function cachedSelector(spec: object | undefined, build: () => Selector): Selector {
-  if (!spec) return build();
-  let s = selectorCache.get(spec);
-  if (!s) selectorCache.set(spec, (s = build()));
-  return s;
 }
 
 const REPLICA_SET: Flavor = {
@@ -125,6 +117,7 @@ class ReplicaManager implements Component {
   private readonly podInformer: Informer;
   private readonly pods: OwnerIndex<KubeObject>;
   private readonly owned: OwnerIndex<KubeObject>;
+  private readonly controllers: ControllerLookup;
   private readonly queue: WorkQueue;
   private readonly expectations: ControllerExpectations;
   private readonly recorder: EventRecorder;
@@ -138,6 +131,7 @@ class ReplicaManager implements Component {
   ) {
     this.name = flavor.component;
     this.rsInformer = ctx.informers.for(flavor.apiVersion, flavor.kind);
+    this.controllers = new ControllerLookup(this.rsInformer, flavor.kind, flavor.selector);
     this.podInformer = ctx.informers.for("v1", "Pod");
     this.burstReplicas = options.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new ControllerExpectations(ctx.clock);
@@ -153,16 +147,20 @@ class ReplicaManager implements Component {
 
   start(): void {
     this.stopped = false;
-    this.rsInformer.addHandlers({
-      add: (rs) => this.guard(() => this.enqueue(rs)),
-      update: (old, cur) => this.guard(() => this.updateRS(old, cur)),
-      delete: (rs) => this.guard(() => this.deleteRS(rs)),
-    });
-    this.podInformer.addHandlers({
-      add: (pod) => this.guard(() => this.addPod(pod)),
-      update: (old, cur) => this.guard(() => this.updatePod(old, cur)),
-      delete: (pod) => this.guard(() => this.deletePod(pod)),
-    });
+    this.rsInformer.addHandlers(
+      this.guarded({
+        add: (rs) => this.enqueue(rs),
+        update: (old, cur) => this.updateRS(old, cur),
+        delete: (rs) => this.deleteRS(rs),
+      }),
+    );
+    this.podInformer.addHandlers(
+      this.guarded({
+        add: (pod) => this.addPod(pod),
+        update: (old, cur) => this.updatePod(old, cur),
+        delete: (pod) => this.deletePod(pod),
+      }),
+    );
   }
 
   stop(): void {
@@ -173,13 +171,8 @@ class ReplicaManager implements Component {
   // ------------------------------------------------------------------------ event handlers
 
   /** Handlers run inside the API server's commit path: they must never throw. */
-  private guard(fn: () => void): void {
-    if (this.stopped) return;
-    try {
-      fn();
-    } catch (err) {
-      this.log(`event handler failed: ${errorMessage(err)}`);
-    }
+  private guarded<T extends KubeObject>(handlers: InformerHandlers<T>): InformerHandlers<T> {
+    return guardedHandlers(handlers, () => this.stopped, (message) => this.log(message));
   }
 
   private enqueue(rs: KubeObject): void {
@@ -198,31 +191,10 @@ class ReplicaManager implements Component {
     this.queue.add(key);
   }
 
-  /** The controller named by a controllerRef, if it is of our kind and still the same object (`resolveControllerRef`). */
-  private resolveControllerRef(namespace: string | undefined, ref: { kind: string; name: string; uid: string }): KubeObject | undefined {
-    if (ref.kind !== this.flavor.kind) return undefined;
-    const rs = this.rsInformer.get(namespace, ref.name);
-    if (!rs || rs.metadata.uid !== ref.uid) return undefined;
-    return rs;
-  }
-
   /** ReplicaSets whose selector matches an orphan pod (`getPodReplicaSets`). */
   private podReplicaSets(pod: KubeObject): KubeObject[] {
-    const labels = pod.metadata.labels;
-    if (!labels || Object.keys(labels).length === 0) return [];
-    const out: KubeObject[] = [];
-    for (const rs of this.rsInformer.list(pod.metadata.namespace ?? "")) {
-      let selector: Selector;
-      try {
-        selector = this.flavor.selector(rs);
-      } catch {
-        continue;
-      }
-      // A nil or empty selector matches nothing here, not everything.
-      if (selector.empty() || selector.matchesNothing || !selector.matches(labels)) continue;
-      out.push(rs);
-    }
-    if (out.length > 1) this.log(`user error! more than one ${this.flavor.kind} is selecting pods with labels: ${JSON.stringify(labels)}`);
+    const out = this.controllers.selecting(pod);
+    if (out.length > 1) this.log(`user error! more than one ${this.flavor.kind} is selecting pods with labels: ${JSON.stringify(pod.metadata.labels)}`);
     return out;
   }
 
@@ -234,7 +206,7 @@ class ReplicaManager implements Component {
     }
     const ref = controllerRefOf(pod);
     if (ref) {
-      const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+      const rs = this.controllers.resolve(pod.metadata.namespace, ref);
       if (!rs) return;
       const key = objectKey(rs);
       this.expectations.creationObserved(key);
@@ -258,11 +230,11 @@ class ReplicaManager implements Component {
     const oldRef = controllerRefOf(old);
     const refChanged = JSON.stringify(curRef ?? null) !== JSON.stringify(oldRef ?? null);
     if (refChanged && oldRef) {
-      const rs = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      const rs = this.controllers.resolve(old.metadata.namespace, oldRef);
       if (rs) this.enqueue(rs);
     }
     if (curRef) {
-      const rs = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      const rs = this.controllers.resolve(cur.metadata.namespace, curRef);
       if (!rs) return;
       this.enqueue(rs);
       // A pod just turned Ready: look again once minReadySeconds have passed, to count it available.
@@ -278,7 +250,7 @@ class ReplicaManager implements Component {
   private deletePod(pod: KubeObject): void {
     const ref = controllerRefOf(pod);
     if (!ref) return;
-    const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+    const rs = this.controllers.resolve(pod.metadata.namespace, ref);
     if (!rs) return;
     const key = objectKey(rs);
     this.expectations.deletionObserved(key, podKey(pod));

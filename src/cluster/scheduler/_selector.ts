@@ -114,70 +114,23 @@ function canonical(reqs: Requirement[]): string {
   return parts.join(";");
 }
 
+/** The selector of requirements that must all hold; no requirement at all selects everything. */
+function allOf(reqs: Requirement[]): Selector {
+  if (reqs.length === 0) return EVERYTHING;
+  return new CompiledSelector(reqs, false, canonical(reqs));
+}
+
+/** One `key In (value)` requirement per pair of a label map (`matchLabels`, `SelectorFromSet`). */
+function equalityRequirements(set: Readonly<Record<string, string>>): Requirement[] {
+  return Object.keys(set).map((key) => ({ key, op: "In" as const, values: new Set([String(set[key])]), bound: 0 }));
+}
+
 /**
- * Compiles a `LabelSelector` (`metav1.LabelSelectorAsSelector`): `undefined`/`null` selects nothing,
- * `{}` selects everything. Throws, naming `field`, when an operator or its values are invalid.
+ * Compiles `matchExpressions` requirements; `field` names the list in errors (`<field>[i]`).
+ * Label selectors take In, NotIn, Exists and DoesNotExist; node selectors (`numeric`) also take
+ * Gt and Lt with a single integer value, as `nodeSelectorRequirementsAsSelector` does.
  */
-export function compileLabelSelector(spec: LabelSelectorSpec | null | undefined, field = "labelSelector"): Selector {
-  if (spec === undefined || spec === null) return NOTHING;
-  if (typeof spec !== "object") throw new Error(`${field}: expected a label selector object, got ${JSON.stringify(spec)}`);
-  const reqs: Requirement[] = [];
-  const matchLabels = spec.matchLabels ?? {};
-  for (const key of Object.keys(matchLabels)) {
-    reqs.push({ key, op: "In", values: new Set([String(matchLabels[key])]), bound: 0 });
-  }
-  const exprs = spec.matchExpressions ?? [];
-  for (let i = 0; i < exprs.length; i++) {
-    const e = exprs[i];
-    const where = `${field}.matchExpressions[${i}]`;
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-      case "NotIn":
-        if (values.length === 0) throw new Error(`${where}.values: must be specified when operator is "${e.operator}"`);
-        reqs.push({ key: e.key, op: e.operator, values: new Set(values.map(String)), bound: 0 });
-        break;
-      case "Exists":
-      case "DoesNotExist":
-        if (values.length > 0) throw new Error(`${where}.values: may not be specified when operator is "${e.operator}"`);
-        reqs.push({ key: e.key, op: e.operator, values: undefined, bound: 0 });
-        break;
-      default:
-        throw new Error(`${where}.operator: "${e.operator}" is not a valid label selector operator; use In, NotIn, Exists or DoesNotExist`);
-    }
-  }
-  if (reqs.length === 0) return EVERYTHING;
-  return new CompiledSelector(reqs, false, canonical(reqs));
-}
-
-/** A selector built from a plain label map (`labels.SelectorFromSet`): every pair must match. An empty map selects everything. */
-export function selectorFromSet(set: Readonly<Record<string, string>> | undefined): Selector {
-  if (!set) return EVERYTHING;
-  const reqs: Requirement[] = Object.keys(set).map((key) => ({ key, op: "In" as const, values: new Set([String(set[key])]), bound: 0 }));
-  if (reqs.length === 0) return EVERYTHING;
-  return new CompiledSelector(reqs, false, canonical(reqs));
-}
-
-/** The AND of several selectors (`selector.Add(requirements...)`). */
-export function andSelectors(selectors: readonly Selector[]): Selector {
-  if (selectors.some((s) => s.nothing)) return NOTHING;
-  const reqs: Requirement[] = [];
-  for (const s of selectors) if (s instanceof CompiledSelector) reqs.push(...s.reqs);
-  if (reqs.length === 0) return EVERYTHING;
-  return new CompiledSelector(reqs, false, canonical(reqs));
-}
-
-/** A compiled node selector term; `error` is set when the term could not be parsed (it then matches nothing). */
-export interface NodeSelectorTerm {
-  readonly labels: Selector;
-  /** Allowed/forbidden node names from `matchFields` on `metadata.name`. */
-  readonly nameIn: ReadonlySet<string> | undefined;
-  readonly nameNotIn: ReadonlySet<string> | undefined;
-  readonly empty: boolean;
-  readonly error: string | undefined;
-}
-
-function compileNodeRequirements(exprs: NodeSelectorRequirementSpec[], field: string): Requirement[] {
+function compileRequirements(exprs: readonly NodeSelectorRequirementSpec[], field: string, numeric: boolean): Requirement[] {
   const reqs: Requirement[] = [];
   for (let i = 0; i < exprs.length; i++) {
     const e = exprs[i];
@@ -195,18 +148,60 @@ function compileNodeRequirements(exprs: NodeSelectorRequirementSpec[], field: st
         reqs.push({ key: e.key, op: e.operator, values: undefined, bound: 0 });
         break;
       case "Gt":
-      case "Lt": {
+      case "Lt":
+        if (!numeric) throw invalidOperator(where, e.operator, numeric);
         if (values.length !== 1 || !/^[+-]?\d+$/.test(String(values[0]))) {
           throw new Error(`${where}.values: must be a single integer when operator is "${e.operator}"`);
         }
         reqs.push({ key: e.key, op: e.operator, values: undefined, bound: Number(values[0]) });
         break;
-      }
       default:
-        throw new Error(`${where}.operator: "${e.operator}" is not a valid node selector operator; use In, NotIn, Exists, DoesNotExist, Gt or Lt`);
+        throw invalidOperator(where, e.operator, numeric);
     }
   }
   return reqs;
+}
+
+function invalidOperator(where: string, operator: string, numeric: boolean): Error {
+  return numeric
+    ? new Error(`${where}.operator: "${operator}" is not a valid node selector operator; use In, NotIn, Exists, DoesNotExist, Gt or Lt`)
+    : new Error(`${where}.operator: "${operator}" is not a valid label selector operator; use In, NotIn, Exists or DoesNotExist`);
+}
+
+/**
+ * Compiles a `LabelSelector` (`metav1.LabelSelectorAsSelector`): `undefined`/`null` selects nothing,
+ * `{}` selects everything. Throws, naming `field`, when an operator or its values are invalid.
+ */
+export function compileLabelSelector(spec: LabelSelectorSpec | null | undefined, field = "labelSelector"): Selector {
+  if (spec === undefined || spec === null) return NOTHING;
+  if (typeof spec !== "object") throw new Error(`${field}: expected a label selector object, got ${JSON.stringify(spec)}`);
+  const reqs = equalityRequirements(spec.matchLabels ?? {});
+  reqs.push(...compileRequirements(spec.matchExpressions ?? [], `${field}.matchExpressions`, false));
+  return allOf(reqs);
+}
+
+/** A selector built from a plain label map (`labels.SelectorFromSet`): every pair must match. An empty map selects everything. */
+export function selectorFromSet(set: Readonly<Record<string, string>> | undefined): Selector {
+  if (!set) return EVERYTHING;
+  return allOf(equalityRequirements(set));
+}
+
+/** The AND of several selectors (`selector.Add(requirements...)`). */
+export function andSelectors(selectors: readonly Selector[]): Selector {
+  if (selectors.some((s) => s.nothing)) return NOTHING;
+  const reqs: Requirement[] = [];
+  for (const s of selectors) if (s instanceof CompiledSelector) reqs.push(...s.reqs);
+  return allOf(reqs);
+}
+
+/** A compiled node selector term; `error` is set when the term could not be parsed (it then matches nothing). */
+export interface NodeSelectorTerm {
+  readonly labels: Selector;
+  /** Allowed/forbidden node names from `matchFields` on `metadata.name`. */
+  readonly nameIn: ReadonlySet<string> | undefined;
+  readonly nameNotIn: ReadonlySet<string> | undefined;
+  readonly empty: boolean;
+  readonly error: string | undefined;
 }
 
 /**
@@ -218,7 +213,7 @@ export function compileNodeSelectorTerm(term: NodeSelectorTermSpec | null | unde
   const fields = term?.matchFields ?? [];
   const empty = exprs.length === 0 && fields.length === 0;
   try {
-    const reqs = compileNodeRequirements(exprs, `${field}.matchExpressions`);
+    const reqs = compileRequirements(exprs, `${field}.matchExpressions`, true);
     let nameIn: Set<string> | undefined;
     let nameNotIn: Set<string> | undefined;
     for (let i = 0; i < fields.length; i++) {
@@ -236,7 +231,7 @@ export function compileNodeSelectorTerm(term: NodeSelectorTermSpec | null | unde
         throw new Error(`${where}.operator: "${f.operator}" is not valid for node field selectors; use In or NotIn`);
       }
     }
-    const labels = reqs.length === 0 ? EVERYTHING : new CompiledSelector(reqs, false, canonical(reqs));
+    const labels = allOf(reqs);
     return { labels, nameIn, nameNotIn, empty, error: undefined };
   } catch (err) {
     return { labels: NOTHING, nameIn: undefined, nameNotIn: undefined, empty, error: (err as Error).message };

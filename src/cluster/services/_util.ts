@@ -3,10 +3,16 @@
  * upstream `k8s.io/endpointslice/util` (`ShouldPodBeInEndpoints`, `ShouldSetHostname`,
  * `GetServicesToUpdateOnPodChange`, `TriggerTimeTracker`), `pkg/api/v1/pod` (`IsPodReady`,
  * `FindPort`) and `pkg/apis/core/v1/helper` (`IsServiceIPSet`).
+ *
+ * The two endpoint controllers are the same machine with another output: they watch Services and
+ * Pods the same way, select the same pods, resolve the same ports and stamp the same trigger
+ * time. That part is written here once (`watchServicesAndPods`, `selectedPods`, `endpointPorts`,
+ * `podTargetRef`, `setTriggerTimeAnnotation`).
  */
-import type { Informer } from "../../api/informer.js";
+import { objectKey, type Informer } from "../../api/informer.js";
 import { selectorFromSet } from "../../api/labels.js";
 import type { KubeObject } from "../../api/types.js";
+import type { WorkQueue } from "../workqueue.js";
 
 /** Label naming the Service of an EndpointSlice (`discovery.LabelServiceName`). */
 export const LABEL_SERVICE_NAME = "kubernetes.io/service-name";
@@ -110,6 +116,76 @@ export function findPort(pod: KubeObject, servicePort: any): number | undefined 
   return undefined;
 }
 
+/** A port of an EndpointSlice (`discovery.EndpointPort`): a Service port resolved for one pod. */
+export interface SlicePort {
+  name: string;
+  port: number;
+  protocol: string;
+  appProtocol?: string;
+}
+
+/**
+ * `getEndpointPorts`: the Service's ports this pod serves, resolved to numbers by `FindPort` (a
+ * port the pod does not serve is left out); protocol TCP when unset, appProtocol only when set.
+ * The Endpoints controller uses the same ports and drops an empty name (`omitempty`).
+ */
+export function endpointPorts(service: KubeObject, pod: KubeObject): SlicePort[] {
+  const ports: any[] = Array.isArray(service.spec?.ports) ? service.spec.ports : [];
+  const out: SlicePort[] = [];
+  for (const sp of ports) {
+    const num = findPort(pod, sp);
+    if (num === undefined) continue;
+    out.push({ name: sp.name ?? "", port: num, protocol: sp.protocol ?? "TCP", ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+  }
+  return out;
+}
+
+/** The `targetRef` of an endpoint: the pod it leads to. */
+export function podTargetRef(pod: KubeObject): { kind: string; namespace: string; name: string; uid: string } {
+  return { kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "", uid: pod.metadata.uid ?? "" };
+}
+
+/**
+ * The pods of its namespace a Service selects, or undefined when the endpoint controllers leave
+ * the Service alone: ExternalName Services and Services without a selector (their endpoints are
+ * the user's).
+ */
+export function selectedPods(service: KubeObject, pods: Informer): KubeObject[] | undefined {
+  if (service.spec?.type === "ExternalName") return undefined;
+  const selector = serviceSelector(service);
+  if (!selector) return undefined;
+  const match = selectorFromSet(selector);
+  return pods.list(service.metadata.namespace ?? "").filter((p) => match.matches(p.metadata.labels ?? {}));
+}
+
+/** The namespace and name of a `namespace/name` queue key. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf("/");
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
+ * The handlers both endpoint controllers register (upstream `onServiceUpdate`,
+ * `onServiceDelete`, `addPod`, `updatePod`, `deletePod`): any change of a Service syncs it at
+ * once; a pod change syncs the Services selecting the pod (for a label change, under its old
+ * labels too) after `batchPeriodMs` (`--endpoint-updates-batch-period`).
+ */
+export function watchServicesAndPods(services: Informer, pods: Informer, queue: WorkQueue, batchPeriodMs = 0): void {
+  services.addHandlers({
+    add: (svc) => queue.add(objectKey(svc)),
+    update: (_o, svc) => queue.add(objectKey(svc)),
+    delete: (svc) => queue.add(objectKey(svc)),
+  });
+  const enqueue = (keys: Iterable<string>) => {
+    for (const key of keys) queue.addAfter(key, batchPeriodMs);
+  };
+  pods.addHandlers({
+    add: (pod) => enqueue(servicesSelecting(services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
+    update: (o, pod) => enqueue(servicesToUpdateOnPodChange(services, o, pod)),
+    delete: (pod) => enqueue(servicesSelecting(services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
+  });
+}
+
 /** Keys (`namespace/name`) of the Services with a selector that selects these labels (`GetPodServiceMemberships`). */
 export function servicesSelecting(services: Informer, namespace: string, labels: Readonly<Record<string, string>> | undefined): Set<string> {
   const keys = new Set<string>();
@@ -180,6 +256,15 @@ export class TriggerTimeTracker {
   delete(namespace: string, name: string): void {
     this.states.delete(`${namespace}/${name}`);
   }
+}
+
+/**
+ * Sets `endpoints.kubernetes.io/last-change-trigger-time` from a `TriggerTimeTracker` time, or
+ * removes it when there is none (NaN), on an annotations map the caller owns.
+ */
+export function setTriggerTimeAnnotation(annotations: Record<string, string>, triggerTime: number): void {
+  if (!Number.isNaN(triggerTime)) annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = rfc3339Nano(triggerTime);
+  else delete annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
 }
 
 /** Go's `time.RFC3339Nano` in UTC: fractional seconds only when non-zero, trailing zeros trimmed. */

@@ -20,29 +20,28 @@
 import { isReason } from "../../api/errors.js";
 import type { EventRecorder } from "../../api/events.js";
 import { objectKey, type Informer } from "../../api/informer.js";
-import { selectorFromSet } from "../../api/labels.js";
 import { clone, type KubeObject } from "../../api/types.js";
 import type { ClusterContext, Component } from "../context.js";
 import { WorkQueue } from "../workqueue.js";
 import {
-  ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   ANNOTATION_OVER_CAPACITY,
   CACHE_SYNC_POLL_MS,
+  endpointPorts,
   errorMessage,
-  findPort,
   isIPv6,
   isPodReady,
   isServiceIPSet,
   LABEL_HEADLESS,
   podIPs,
-  rfc3339Nano,
+  podTargetRef,
+  selectedPods,
   semanticEqual,
-  serviceSelector,
-  servicesSelecting,
-  servicesToUpdateOnPodChange,
+  setTriggerTimeAnnotation,
   shouldPodBeInEndpoints,
   shouldSetHostname,
+  splitKey,
   TriggerTimeTracker,
+  watchServicesAndPods,
 } from "./_util.js";
 
 /** Component name (`endpoint-controller`, also its event source). */
@@ -109,12 +108,8 @@ export function computeSubsets(service: KubeObject, pods: readonly KubeObject[])
       if (service.spec?.clusterIP === "None") add([]);
       continue;
     }
-    for (const sp of ports) {
-      const num = findPort(pod, sp);
-      if (num === undefined) continue;
-      const ep: EndpointPort = { ...(sp.name ? { name: sp.name } : {}), port: num, protocol: sp.protocol ?? "TCP", ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) };
-      add([ep]);
-    }
+    // One subset per port: RepackSubsets merges them. v1.EndpointPort omits an empty name.
+    for (const { name, ...port } of endpointPorts(service, pod)) add([name ? { name, ...port } : port]);
   }
   return repackSubsets(raw);
 }
@@ -131,7 +126,7 @@ function podToEndpointAddress(service: KubeObject, pod: KubeObject): EndpointAdd
   const address: EndpointAddress = { ip };
   if (shouldSetHostname(pod, service)) address.hostname = pod.spec.hostname;
   if (pod.spec?.nodeName) address.nodeName = pod.spec.nodeName;
-  address.targetRef = { kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "", uid: pod.metadata.uid ?? "" };
+  address.targetRef = podTargetRef(pod);
   return address;
 }
 
@@ -278,16 +273,7 @@ class EndpointsController implements Component {
     this.services = f.for("v1", "Service");
     this.pods = f.for("v1", "Pod");
     this.endpoints = f.for("v1", "Endpoints");
-    this.services.addHandlers({
-      add: (svc) => this.queue.add(objectKey(svc)),
-      update: (_o, svc) => this.queue.add(objectKey(svc)),
-      delete: (svc) => this.queue.add(objectKey(svc)),
-    });
-    this.pods.addHandlers({
-      add: (pod) => this.enqueueServices(servicesSelecting(this.services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
-      update: (o, pod) => this.enqueueServices(servicesToUpdateOnPodChange(this.services, o, pod)),
-      delete: (pod) => this.enqueueServices(servicesSelecting(this.services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
-    });
+    watchServicesAndPods(this.services, this.pods, this.queue, this.options.batchPeriodMs);
     // Someone deleted an Endpoints object: put it back if its Service still wants it.
     this.endpoints.addHandlers({ delete: (ep) => this.queue.add(objectKey(ep)) });
   }
@@ -295,10 +281,6 @@ class EndpointsController implements Component {
   stop(): void {
     this.stopped = true;
     this.queue.shutdown();
-  }
-
-  private enqueueServices(keys: Iterable<string>): void {
-    for (const key of keys) this.queue.addAfter(key, this.options.batchPeriodMs ?? 0);
   }
 
   private synced(): boolean {
@@ -326,9 +308,7 @@ class EndpointsController implements Component {
   }
 
   private async sync(key: string): Promise<void> {
-    const slash = key.indexOf("/");
-    const namespace = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+    const { namespace, name } = splitKey(key);
     const service = this.services.getByKey(key);
     if (!service) {
       // The Service is gone: so are its Endpoints.
@@ -343,12 +323,8 @@ class EndpointsController implements Component {
       return;
     }
     // ExternalName Services and Services without a selector get no endpoints from this controller.
-    if (service.spec?.type === "ExternalName") return;
-    const selector = serviceSelector(service);
-    if (!selector) return;
-
-    const match = selectorFromSet(selector);
-    const pods = this.pods.list(namespace).filter((p) => match.matches(p.metadata.labels ?? {}));
+    const pods = selectedPods(service, this.pods);
+    if (!pods) return;
     // Computed even when nothing changes, so the tracker's state stays current.
     const triggerTime = this.triggerTimes.compute(service, pods);
     const subsets = computeSubsets(service, pods);
@@ -376,8 +352,7 @@ class EndpointsController implements Component {
     if (!isServiceIPSet(service)) labels[LABEL_HEADLESS] = "";
     next.metadata.labels = labels;
     const annotations: Record<string, string> = { ...(next.metadata.annotations ?? {}) };
-    if (!Number.isNaN(triggerTime)) annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = rfc3339Nano(triggerTime);
-    else delete annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
+    setTriggerTimeAnnotation(annotations, triggerTime);
     if (truncateSubsets(subsets)) annotations[ANNOTATION_OVER_CAPACITY] = "truncated";
     else delete annotations[ANNOTATION_OVER_CAPACITY];
     next.metadata.annotations = annotations;

@@ -23,15 +23,13 @@
 import { isReason } from "../../api/errors.js";
 import type { EventRecorder } from "../../api/events.js";
 import { objectKey, type Informer } from "../../api/informer.js";
-import { selectorFromSet } from "../../api/labels.js";
 import { clone, type KubeObject } from "../../api/types.js";
 import type { ClusterContext, Component } from "../context.js";
 import { WorkQueue } from "../workqueue.js";
 import {
-  ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   CACHE_SYNC_POLL_MS,
+  endpointPorts,
   errorMessage,
-  findPort,
   isIPv6,
   isPodReady,
   isServiceIPSet,
@@ -40,15 +38,19 @@ import {
   LABEL_SERVICE_NAME,
   LABEL_ZONE,
   podIPs,
-  rfc3339Nano,
+  podTargetRef,
+  selectedPods,
   semanticEqual,
-  serviceSelector,
-  servicesSelecting,
-  servicesToUpdateOnPodChange,
+  setTriggerTimeAnnotation,
   shouldPodBeInEndpoints,
   shouldSetHostname,
+  splitKey,
   TriggerTimeTracker,
+  watchServicesAndPods,
+  type SlicePort,
 } from "./_util.js";
+
+export { endpointPorts, type SlicePort } from "./_util.js";
 
 /** Component name, as the kube-controller-manager names the controller. */
 export const ENDPOINTSLICE_CONTROLLER_NAME = "endpointslice-controller";
@@ -84,14 +86,6 @@ export interface SliceEndpoint {
   zone?: string;
 }
 
-/** A port of a slice (`discovery.EndpointPort`). */
-export interface SlicePort {
-  name: string;
-  port: number;
-  protocol: string;
-  appProtocol?: string;
-}
-
 /** Builds the EndpointSlice controller. */
 export function endpointSliceController(ctx: ClusterContext, options: EndpointSliceControllerOptions = {}): Component {
   return new EndpointSliceController(ctx, options);
@@ -108,23 +102,11 @@ export function podToEndpoint(pod: KubeObject, node: KubeObject | undefined, ser
     conditions: { ready, serving, terminating },
   };
   if (shouldSetHostname(pod, service)) ep.hostname = pod.spec.hostname;
-  ep.targetRef = { kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "", uid: pod.metadata.uid ?? "" };
+  ep.targetRef = podTargetRef(pod);
   if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
   const zone = node?.metadata.labels?.[LABEL_ZONE];
   if (zone) ep.zone = zone;
   return ep;
-}
-
-/** `getEndpointPorts`: the service ports this pod serves, resolved to numbers. */
-export function endpointPorts(service: KubeObject, pod: KubeObject): SlicePort[] {
-  const ports: any[] = Array.isArray(service.spec?.ports) ? service.spec.ports : [];
-  const out: SlicePort[] = [];
-  for (const sp of ports) {
-    const num = findPort(pod, sp);
-    if (num === undefined) continue;
-    out.push({ name: sp.name ?? "", port: num, protocol: sp.protocol ?? "TCP", ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
-  }
-  return out;
 }
 
 /** `NewPortMapKey`: the same ports in any order give the same key. */
@@ -394,8 +376,7 @@ function sliceToFill(slices: readonly KubeObject[], count: number, max: number):
 
 function withTriggerTime(slice: KubeObject, triggerTime: number): KubeObject {
   const annotations: Record<string, string> = { ...(slice.metadata.annotations ?? {}) };
-  if (!Number.isNaN(triggerTime)) annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = rfc3339Nano(triggerTime);
-  else delete annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
+  setTriggerTimeAnnotation(annotations, triggerTime);
   slice.metadata.annotations = annotations;
   return slice;
 }
@@ -439,16 +420,7 @@ class EndpointSliceController implements Component {
     this.pods = f.for("v1", "Pod");
     this.nodes = f.for("v1", "Node");
     this.slices = f.for("discovery.k8s.io/v1", "EndpointSlice");
-    this.services.addHandlers({
-      add: (svc) => this.queue.add(objectKey(svc)),
-      update: (_o, svc) => this.queue.add(objectKey(svc)),
-      delete: (svc) => this.queue.add(objectKey(svc)),
-    });
-    this.pods.addHandlers({
-      add: (pod) => this.enqueueServices(servicesSelecting(this.services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
-      update: (o, pod) => this.enqueueServices(servicesToUpdateOnPodChange(this.services, o, pod)),
-      delete: (pod) => this.enqueueServices(servicesSelecting(this.services, pod.metadata.namespace ?? "default", pod.metadata.labels)),
-    });
+    watchServicesAndPods(this.services, this.pods, this.queue, this.options.batchPeriodMs);
     this.slices.addHandlers({
       add: (s) => this.onSliceChange(s),
       update: (_o, s) => this.onSliceChange(s),
@@ -459,10 +431,6 @@ class EndpointSliceController implements Component {
   stop(): void {
     this.stopped = true;
     this.queue.shutdown();
-  }
-
-  private enqueueServices(keys: Iterable<string>): void {
-    for (const key of keys) this.queue.addAfter(key, this.options.batchPeriodMs ?? 0);
   }
 
   private serviceKeyOf(slice: KubeObject): string | undefined {
@@ -529,21 +497,15 @@ class EndpointSliceController implements Component {
   private readonly createdFor = new Map<string, string>();
 
   private async sync(key: string): Promise<void> {
-    const slash = key.indexOf("/");
-    const namespace = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+    const { namespace, name } = splitKey(key);
     const service = this.services.getByKey(key);
     if (!service) {
       // Deleted: the garbage collector removes the slices through their ownerReferences.
       this.triggerTimes.delete(namespace, name);
       return;
     }
-    if (service.spec?.type === "ExternalName") return;
-    const selector = serviceSelector(service);
-    if (!selector) return;
-
-    const match = selectorFromSet(selector);
-    const pods = this.pods.list(namespace).filter((p) => match.matches(p.metadata.labels ?? {}));
+    const pods = selectedPods(service, this.pods);
+    if (!pods) return;
     const slices = this.slices
       .withLabel(LABEL_SERVICE_NAME, name)
       .filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.[LABEL_MANAGED_BY] === ENDPOINTSLICE_MANAGED_BY)
