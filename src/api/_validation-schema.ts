@@ -149,13 +149,131 @@ function base64ErrorOffset(s: string): number {
 }
 
 /**
+ * What the validator of one kind did at one place of the objects it checked, learnt from
+ * instrumented runs (see `learnShape`): `struct` objects have their keys looked up (`keys`, the
+ * same set on every run, since ajv looks up every declared property whether present or not),
+ * `map` objects have their keys walked, `free` objects are never looked into, `unseen` objects
+ * sit under a free-form value, `array` holds elements. A place seen behaving two ways is
+ * `unstable` and always goes through the instrumented check.
+ */
+interface Shape {
+  mode?: "struct" | "map" | "free" | "unseen" | "array" | "unstable";
+  keys?: ReadonlySet<string>;
+  /** struct: per key; map: under "*"; array: under "[]". */
+  readonly children: Map<string, Shape>;
+}
+
+/** Learnt shapes per validator. */
+const shapes = new WeakMap<ValidateMethod, Shape>();
+
+function newShape(): Shape {
+  return { children: new Map() };
+}
+
+function child(shape: Shape, key: string): Shape {
+  let c = shape.children.get(key);
+  if (!c) shape.children.set(key, (c = newShape()));
+  return c;
+}
+
+function sameKeys(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a) if (!b.has(k)) return false;
+  return true;
+}
+
+/** Records what an instrumented run that raised no ajv error did with each object of `value`. */
+function learnShape(value: unknown, shape: Shape, seen: WeakMap<object, Seen>): void {
+  if (value === null || typeof value !== "object" || shape.mode === "unstable") return;
+  let mode: NonNullable<Shape["mode"]>;
+  const info = Array.isArray(value) ? undefined : seen.get(value);
+  if (Array.isArray(value)) mode = "array";
+  else if (!info) mode = "unseen";
+  else if (info.enumerated) mode = "map";
+  else if (info.accessed.size === 0) mode = "free";
+  else mode = "struct";
+  if (shape.mode === undefined) {
+    shape.mode = mode;
+    if (mode === "struct") shape.keys = new Set(info!.accessed);
+  } else if (shape.mode !== mode || (mode === "struct" && !sameKeys(shape.keys!, info!.accessed))) {
+    shape.mode = "unstable";
+    shape.children.clear();
+    return;
+  }
+  if (mode === "array") {
+    for (const el of value as unknown[]) learnShape(el, child(shape, "[]"), seen);
+  } else if (mode === "map") {
+    for (const k of Object.keys(value)) learnShape((value as Record<string, unknown>)[k], child(shape, "*"), seen);
+  } else if (mode === "struct") {
+    for (const k of Object.keys(value)) if (info!.accessed.has(k)) learnShape((value as Record<string, unknown>)[k], child(shape, k), seen);
+  }
+}
+
+/**
+ * True when `value` has no key where the learnt shapes put none and meets only places already
+ * learnt: then the instrumented run would find no unknown field, and an ajv run with no error
+ * proves there is no decode issue either.
+ */
+function fitsShape(value: unknown, shape: Shape | undefined): boolean {
+  if (value === null || typeof value !== "object") return true;
+  if (!shape) return false;
+  switch (shape.mode) {
+    case "array":
+      if (!Array.isArray(value)) return false;
+      for (const el of value) if (!fitsShape(el, shape.children.get("[]"))) return false;
+      return true;
+    case "map":
+      if (Array.isArray(value)) return false;
+      for (const k of Object.keys(value)) if (!fitsShape((value as Record<string, unknown>)[k], shape.children.get("*"))) return false;
+      return true;
+    case "struct":
+      if (Array.isArray(value)) return false;
+      for (const k of Object.keys(value)) {
+        if (!shape.keys!.has(k) || !fitsShape((value as Record<string, unknown>)[k], shape.children.get(k))) return false;
+      }
+      return true;
+    case "free":
+    case "unseen":
+      return !Array.isArray(value);
+    default:
+      return false;
+  }
+}
+
+/**
  * Checks `obj` against the schema of its kind. The object is read, never changed (it is copied
  * first when frozen). Kinds without a model in kubernetes-models are not checked.
+ *
+ * Watching the validator through proxies costs about ten times a plain run, and nearly every
+ * object the cluster's own components write is clean. So the plain validator runs first: when
+ * it finds nothing and every key of the object sits where earlier instrumented runs of the kind
+ * saw the validator look (`fitsShape`), the result is known to be clean. Anything else (an
+ * error, a key never seen there) takes the instrumented run, which also teaches the shapes.
  */
 export function checkSchema(obj: unknown, info: KindInfo): SchemaResult {
   const fn = validatorFor(info);
   if (!fn) return { issues: [], unknownFields: [] };
   const target = Object.isFrozen(obj) ? structuredClone(obj) : obj;
+  let shape = shapes.get(fn);
+  if (!shape) shapes.set(fn, (shape = newShape()));
+  if (shape.mode !== undefined && fitsShape(target, shape) && plainRunPasses(fn, target)) return { issues: [], unknownFields: [] };
+  return watchedCheck(fn, target, shape);
+}
+
+/**
+ * `checkSchema` always through the instrumented run, never the learnt shortcut: the reference
+ * the shortcut must agree with (tests compare the two). Learns like `checkSchema`.
+ */
+export function checkSchemaWatched(obj: unknown, info: KindInfo): SchemaResult {
+  const fn = validatorFor(info);
+  if (!fn) return { issues: [], unknownFields: [] };
+  const target = Object.isFrozen(obj) ? structuredClone(obj) : obj;
+  let shape = shapes.get(fn);
+  if (!shape) shapes.set(fn, (shape = newShape()));
+  return watchedCheck(fn, target, shape);
+}
+
+function watchedCheck(fn: ValidateMethod, target: unknown, shape: Shape): SchemaResult {
   const seen = new WeakMap<object, Seen>();
   let errors: AjvError[] = [];
   try {
@@ -165,7 +283,20 @@ export function checkSchema(obj: unknown, info: KindInfo): SchemaResult {
     if (!Array.isArray(list)) throw err;
     errors = list;
   }
+  // Only a run without any ajv error looked everywhere it would look (ajv stops at the first error).
+  if (errors.length === 0) learnShape(target, shape, seen);
   return { issues: toIssues(errors, target, seen), unknownFields: findUnknown(target, seen) };
+}
+
+/** Runs the validator on the object itself; false when it reports any error. */
+function plainRunPasses(fn: ValidateMethod, target: unknown): boolean {
+  try {
+    fn.call(target);
+    return true;
+  } catch (err) {
+    if (!Array.isArray((err as { errors?: unknown }).errors)) throw err;
+    return false;
+  }
 }
 
 /** Resolves a JSON pointer against the document, building the Kubernetes field path on the way. */

@@ -85,6 +85,75 @@ interface PendingTimer {
   readonly fn: () => void;
   readonly interval: number | undefined;
   cancelled: boolean;
+  /** True while the timer sits in the queue (a one-shot timer leaves it when it fires). */
+  queued: boolean;
+}
+
+/** Firing order: earlier time first, then the order the timers were set (ids only grow). */
+function firesBefore(a: PendingTimer, b: PendingTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
+/**
+ * A binary min-heap of timers in firing order. Cancelled timers stay in it until they reach
+ * the top (lazy deletion): a cancel is O(1) and the heap never needs searching, so a cluster
+ * with thousands of pending timers pays O(log n) per timer instead of a scan.
+ */
+class TimerHeap {
+  private readonly items: PendingTimer[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(timer: PendingTimer): void {
+    const items = this.items;
+    let i = items.length;
+    items.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!firesBefore(timer, items[parent])) break;
+      items[i] = items[parent];
+      i = parent;
+    }
+    items[i] = timer;
+  }
+
+  peek(): PendingTimer | undefined {
+    return this.items[0];
+  }
+
+  /** Drops every timer `keep` refuses and restores the heap order (Floyd's bottom-up build). */
+  retain(keep: (timer: PendingTimer) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const t of kept) this.items.push(t);
+    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.siftDown(i, this.items[i]);
+  }
+
+  pop(): PendingTimer | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) this.siftDown(0, last);
+    return top;
+  }
+
+  /** Places `timer` at index `i` or below, moving earlier children up. */
+  private siftDown(i: number, timer: PendingTimer): void {
+    const items = this.items;
+    const n = items.length;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && firesBefore(items[right], items[left]) ? right : left;
+      if (!firesBefore(items[child], timer)) break;
+      items[i] = items[child];
+      i = child;
+    }
+    items[i] = timer;
+  }
 }
 
 /**
@@ -96,7 +165,9 @@ interface PendingTimer {
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
-  private timers: PendingTimer[] = [];
+  private readonly timers = new TimerHeap();
+  /** Timers queued and not cancelled. */
+  private live = 0;
 
   /** @param start epoch milliseconds the clock starts at (default 2024-01-01T00:00:00Z, fixed for reproducible output). */
   constructor(start = Date.UTC(2024, 0, 1)) {
@@ -121,14 +192,12 @@ export class VirtualClock implements Clock {
 
   /** Number of timers still waiting. */
   get pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.live;
   }
 
   /** Epoch ms of the next timer, or undefined when none is set. */
   nextAt(): number | undefined {
-    let next: number | undefined;
-    for (const t of this.timers) if (!t.cancelled && (next === undefined || t.at < next)) next = t.at;
-    return next;
+    return this.head()?.at;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
@@ -150,7 +219,7 @@ export class VirtualClock implements Clock {
       this.current = Math.max(this.current, timer.at);
       if (timer.interval !== undefined) {
         timer.at = this.current + timer.interval;
-        this.timers.push(timer);
+        this.enqueue(timer);
       }
       timer.fn();
       await settle();
@@ -165,28 +234,50 @@ export class VirtualClock implements Clock {
   }
 
   private add(fn: () => void, ms: number, interval: number | undefined): Timer {
-    const timer: PendingTimer = { id: this.seq++, at: this.current + Math.max(0, ms), fn, interval, cancelled: false };
-    this.timers.push(timer);
+    const timer: PendingTimer = { id: this.seq++, at: this.current + Math.max(0, ms), fn, interval, cancelled: false, queued: false };
+    this.enqueue(timer);
     return {
       cancel: () => {
+        if (timer.cancelled) return;
         timer.cancelled = true;
+        if (!timer.queued) return;
+        this.live--;
+        // Mostly-cancelled queues (work queues re-arm delays often) are swept so memory stays bounded.
+        if (this.timers.size > 1024 && this.live < this.timers.size / 2) this.sweep();
       },
     };
   }
 
+  private enqueue(timer: PendingTimer): void {
+    timer.queued = true;
+    this.live++;
+    this.timers.push(timer);
+  }
+
+  private sweep(): void {
+    this.timers.retain((t) => {
+      if (t.cancelled) t.queued = false;
+      return !t.cancelled;
+    });
+  }
+
+  /** The earliest live timer, dropping cancelled ones that reached the top. */
+  private head(): PendingTimer | undefined {
+    for (;;) {
+      const top = this.timers.peek();
+      if (!top || !top.cancelled) return top;
+      this.timers.pop();
+      top.queued = false;
+    }
+  }
+
   private popDue(until: number): PendingTimer | undefined {
-    let best = -1;
-    for (let i = 0; i < this.timers.length; i++) {
-      const t = this.timers[i];
-      if (t.cancelled || t.at > until) continue;
-      if (best < 0 || t.at < this.timers[best].at || (t.at === this.timers[best].at && t.id < this.timers[best].id)) best = i;
-    }
-    if (best < 0) {
-      if (this.timers.some((t) => t.cancelled)) this.timers = this.timers.filter((t) => !t.cancelled);
-      return undefined;
-    }
-    const [timer] = this.timers.splice(best, 1);
-    return timer;
+    const top = this.head();
+    if (!top || top.at > until) return undefined;
+    this.timers.pop();
+    top.queued = false;
+    this.live--;
+    return top;
   }
 }
 

@@ -420,7 +420,15 @@ function defaultRbacBinding(o: Obj): void {
  * copied but otherwise untouched.
  */
 export function applyDefaults(obj: KubeObject): KubeObject {
-  const o = clone(obj) as Obj;
+  return applyDefaultsInPlace(clone(obj));
+}
+
+/**
+ * `applyDefaults` on an object the caller owns and hands over (admission's private copy): it is
+ * defaulted in place, without another copy, and returned.
+ */
+export function applyDefaultsInPlace(obj: KubeObject): KubeObject {
+  const o = obj as Obj;
   stripNulls(o);
   const { group } = splitApiVersion(typeof o.apiVersion === "string" ? o.apiVersion : "");
   const kind = o.kind;

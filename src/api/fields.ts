@@ -233,6 +233,16 @@ function fieldsFor(kind: string, apiVersion?: string): KindFields {
   return SPECIAL[`${info.apiVersion}/${info.kind}`] ?? defaultFields(info.namespaced);
 }
 
+/**
+ * How a kind's selectable field is read from an object (after field label conversion, e.g.
+ * Pod `spec.nodeName`), exactly as selectors evaluate it; undefined when the kind has no such
+ * field.
+ */
+export function fieldGetter(kind: string, field: string, apiVersion?: string): ((obj: KubeObject) => string) | undefined {
+  const fields = fieldsFor(kind, apiVersion);
+  return Object.prototype.hasOwnProperty.call(fields.values, field) ? fields.values[field] : undefined;
+}
+
 /** Escapes a literal value for a field selector: `\` `,` `=` get a backslash (`fields.EscapeValue`). */
 export function escapeFieldValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/,/g, "\\,").replace(/=/g, "\\=");

@@ -34,6 +34,21 @@ export function objectKey(obj: Pick<KubeObject, "metadata">): string {
   return ns ? `${ns}/${obj.metadata.name}` : `${obj.metadata.name}`;
 }
 
+/** `key=value` terms of frozen label maps; versions of an object share their unchanged labels, so most lookups hit. */
+const termsOfLabels = new WeakMap<object, readonly string[]>();
+
+/** The label index keys (`key=value`) of a label map. */
+function labelTerms(labels: Readonly<Record<string, string>> | undefined): readonly string[] {
+  if (!labels) return [];
+  const frozen = Object.isFrozen(labels);
+  let terms = frozen ? termsOfLabels.get(labels) : undefined;
+  if (!terms) {
+    terms = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    if (frozen) termsOfLabels.set(labels, terms);
+  }
+  return terms;
+}
+
 /** A list-watch cache of one collection. */
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly items = new Map<string, T>();
@@ -223,8 +238,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     let names = this.byNamespace.get(ns);
     if (!names) this.byNamespace.set(ns, (names = new Map()));
     names.set(key, obj);
-    for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
-      const lk = `${k}=${v}`;
+    for (const lk of labelTerms(obj.metadata.labels)) {
       let set = this.byLabel.get(lk);
       if (!set) this.byLabel.set(lk, (set = new Set()));
       set.add(key);
@@ -236,8 +250,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const names = this.byNamespace.get(ns);
     names?.delete(key);
     if (names && names.size === 0) this.byNamespace.delete(ns);
-    for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
-      const lk = `${k}=${v}`;
+    for (const lk of labelTerms(obj.metadata.labels)) {
       const set = this.byLabel.get(lk);
       set?.delete(key);
       if (set && set.size === 0) this.byLabel.delete(lk);

@@ -138,9 +138,45 @@ export interface Status {
   code: number;
 }
 
-/** A deep copy of a JSON value: use before changing an object read from the store or a cache. */
+/**
+ * A deep copy of a JSON value: use before changing an object read from the store or a cache.
+ * Plain objects and arrays are copied by a direct walk, several times faster than
+ * `structuredClone` (which serializes and deserializes) on the controllers' and the API
+ * server's hot paths; any other value inside (a Date, a Map) and a cyclic value go through
+ * `structuredClone`. For JSON data the result is `structuredClone`'s, except that an object
+ * reached twice through the same value is copied twice, as a JSON round trip (or the wire)
+ * would give it.
+ */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  try {
+    return copyJson(value);
+  } catch (err) {
+    // A cycle overflows the walk; structuredClone copies cycles.
+    if (err instanceof RangeError) return structuredClone(value);
+    throw err;
+  }
+}
+
+function copyJson<T>(value: T): T {
+  if (typeof value !== "object" || value === null) {
+    // Functions and symbols are refused the way structuredClone refuses them.
+    return typeof value === "function" || typeof value === "symbol" ? structuredClone(value) : value;
+  }
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = copyJson((value as Record<string, unknown>)[key]);
+    // JSON.parse makes "__proto__" an own property; plain assignment would set the prototype instead.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out as T;
 }
 
 /** Recursively freezes a JSON value in place and returns it. */

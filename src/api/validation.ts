@@ -14,7 +14,7 @@
 import { ApiError, badRequest, invalid as invalidError } from "./errors.js";
 import { kindFor, splitApiVersion, type KindInfo } from "./kinds.js";
 import { clone, type KubeObject, type StatusCause } from "./types.js";
-import { applyDefaults, applyJobSelector } from "./defaults.js";
+import { applyDefaultsInPlace, applyJobSelector } from "./defaults.js";
 import { nameValidatorFor } from "./names.js";
 import { checkSchema, decodeFailureMessage, type SchemaResult } from "./_validation-schema.js";
 import { isObj, obj, str, unknownField } from "./_validation-field.js";
@@ -122,9 +122,22 @@ function keepServiceAllocations(svc: Record<string, any>, old: Record<string, an
  * create with a uid, the selector and pod labels are generated here (`applyJobSelector`).
  */
 export function admit(obj: KubeObject, old?: KubeObject, opts: AdmitOptions = {}): KubeObject {
+  return admitWork(clone(obj) as Record<string, any>, obj, old, opts);
+}
+
+/**
+ * `admit` for a caller that hands over an object it made for this write and never touches
+ * again (the API server's private copy): it is decoded, pruned and defaulted in place rather than
+ * copied first, and returned.
+ */
+export function admitOwned(obj: KubeObject, old?: KubeObject, opts: AdmitOptions = {}): KubeObject {
+  return admitWork(obj as Record<string, any>, obj, old, opts);
+}
+
+/** The admission pipeline on `work`, a copy of `obj` that it may change (or `obj` itself when owned). */
+function admitWork(work: Record<string, any>, obj: KubeObject, old: KubeObject | undefined, opts: AdmitOptions): KubeObject {
   const info = kindFor(obj.apiVersion, obj.kind);
   const mode = opts.fieldValidation ?? "Strict";
-  const work = clone(obj) as Record<string, any>;
   const schema = checkSchema(work, info);
   const { version } = splitApiVersion(info.apiVersion);
   if (schema.issues.length > 0) {
@@ -141,7 +154,7 @@ export function admit(obj: KubeObject, old?: KubeObject, opts: AdmitOptions = {}
   }
   // rest.BeforeCreate/BeforeUpdate: a namespace on a cluster-scoped object is cleared, not refused.
   if (!info.namespaced && isObj(work.metadata) && work.metadata.namespace !== undefined) delete work.metadata.namespace;
-  let defaulted = applyDefaults(work as KubeObject) as Record<string, any>;
+  let defaulted = applyDefaultsInPlace(work as KubeObject) as Record<string, any>;
   if (info.group === "batch" && info.kind === "Job" && !old && str(obj.metadata?.uid)) {
     defaulted = applyJobSelector(defaulted as KubeObject) as Record<string, any>;
   }

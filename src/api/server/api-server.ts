@@ -35,13 +35,14 @@ import {
   unavailable,
 } from "../errors.js";
 import { KINDS, kindFor, storageKey, storagePrefix, type KindInfo } from "../kinds.js";
+import { jsonEqual } from "../_json.js";
 import { applyPatch } from "../patch/index.js";
 import { StoreError, type Store, type StoreEvent, type StoredValue } from "../store/store.js";
 import type { KubeList, KubeObject, Status, WatchEvent } from "../types.js";
 import { clone } from "../types.js";
-import { admit } from "../validation.js";
+import { admitOwned } from "../validation.js";
 import { toStorageVersion, toVersion } from "./conversion.js";
-import { compileFieldSelector, compileLabelSelector, scaleSelectorString, type ObjectMatcher } from "./selectors.js";
+import { compileFieldSelector, compileLabelSelector, scaleSelectorString, watchTrigger, type ObjectMatcher } from "./selectors.js";
 import { ServiceAllocator } from "./service-alloc.js";
 import {
   FINALIZER_FOREGROUND,
@@ -184,7 +185,8 @@ export class ApiServer implements Client {
 
     const generated = !meta.name && typeof meta.generateName === "string" && meta.generateName !== "";
     for (let attempt = 0; ; attempt++) {
-      const candidate = clone(obj);
+      // Only a generated name is ever retried, so only then must `obj` stay untouched.
+      const candidate = generated ? clone(obj) : obj;
       const m = candidate.metadata;
       if (generated) m.name = `${meta.generateName}${this.randomSuffix(5)}`;
       delete m.resourceVersion;
@@ -199,7 +201,8 @@ export class ApiServer implements Client {
       if (status === undefined) delete candidate.status;
       else candidate.status = status;
 
-      const admitted = admit(candidate);
+      // `candidate` is this attempt's own copy: admission may work on it in place.
+      const admitted = admitOwned(candidate);
       this.allocateService(info, admitted, options.dryRun ?? false);
       const key = storageKey(info, namespace, admitted.metadata.name!);
       if (options.dryRun) {
@@ -372,13 +375,14 @@ export class ApiServer implements Client {
       if (!current) throw notFound(target);
       if (current.metadata.deletionTimestamp) throw conflict(target, `pod ${ref.name} is being deleted, cannot be assigned to a host`);
       if (current.spec?.nodeName) throw conflict(target, `pod ${ref.name} is already assigned to node "${current.spec.nodeName}"`);
-      const next = clone(current) as KubeObject;
+      // Only what is written below is copied; the rest is the stored (frozen) value, shared.
+      const next = { ...current, metadata: { ...current.metadata } } as KubeObject;
       delete next.metadata.resourceVersion;
       next.spec = { ...next.spec, nodeName };
       const now = rfc3339(this.clock.now());
       const conditions = (next.status?.conditions ?? []).filter((c: any) => c.type !== "PodScheduled");
       next.status = { ...(next.status ?? {}), conditions: [...conditions, { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now }] };
-      if (options.dryRun) return next;
+      if (options.dryRun) return clone(next);
       try {
         const stored = await this.store.update(key, next, Number(current.metadata.resourceVersion));
         return stored.object as KubeObject;
@@ -462,6 +466,8 @@ export class ApiServer implements Client {
     try {
       storeWatch = this.store.watch(prefix, {
         afterRevision,
+        // Only a pre-filter: events the trigger lets through still go through `match` below.
+        trigger: watchTrigger(info, options.fieldSelector),
         onEvent: (event: StoreEvent) => {
           if (stopped) return;
           const now = match(event.object);
@@ -542,7 +548,8 @@ export class ApiServer implements Client {
       if (next === current) return toVersion(current, info.apiVersion) as T;
       const key = storageKey(info, info.namespaced ? namespace : undefined, ref.name);
       const rev = Number(current.metadata.resourceVersion);
-      if (options.dryRun) return toVersion(next, info.apiVersion) as T;
+      // A dry run hands back an object the caller owns, as a real write's JSON response would be.
+      if (options.dryRun) return toVersion(clone(next), info.apiVersion) as T;
       try {
         // Removing the last finalizer of an object being deleted completes its deletion.
         if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && readyToRemove(info, next)) {
@@ -563,8 +570,9 @@ export class ApiServer implements Client {
   private prepareUpdate(info: KindInfo, current: Readonly<KubeObject>, proposed: KubeObject, subresource?: "status" | "finalize"): KubeObject {
     let next: KubeObject;
     if (subresource === "status") {
-      // Status strategy: only status changes; spec and metadata stay as stored.
-      next = clone(current) as KubeObject;
+      // Status strategy: only status changes; spec and metadata stay as stored. Only the two
+      // levels written below are copied: the rest is the stored (frozen) value, shared.
+      next = { ...current, metadata: { ...current.metadata } } as KubeObject;
       next.status = proposed.status;
     } else if (subresource === "finalize") {
       next = clone(current) as KubeObject;
@@ -598,8 +606,9 @@ export class ApiServer implements Client {
     dropEmptyMetadata(meta);
     delete meta.resourceVersion;
     if (tracksGeneration(info)) {
-      const specChanged = JSON.stringify(specOf(next)) !== JSON.stringify(specOf(current as KubeObject));
-      meta.generation = (cur.generation ?? 1) + (specChanged && subresource === undefined ? 1 : 0);
+      // Subresource writes never bump the generation, so their spec needs no comparing.
+      const specChanged = subresource === undefined && !jsonEqual(specOf(next), specOf(current as KubeObject));
+      meta.generation = (cur.generation ?? 1) + (specChanged ? 1 : 0);
     } else delete meta.generation;
     // Adding finalizers is refused once deletion started (upstream: "no new finalizers can be added if the object is being deleted").
     if (cur.deletionTimestamp) {
@@ -611,10 +620,11 @@ export class ApiServer implements Client {
       }
     }
     // Status and finalize writes change one field the main resource's validation does not own.
-    const admitted = subresource === undefined ? admit(next, current as KubeObject) : next;
+    // `next` was built for this write alone (a copy of the request or of the stored object).
+    const admitted = subresource === undefined ? admitOwned(next, current as KubeObject) : next;
     if (info.kind === "Service" && subresource === undefined) this.allocateService(info, admitted, false, current.spec);
     const before = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
-    if (JSON.stringify(before) === JSON.stringify(admitted)) return current as KubeObject;
+    if (jsonEqual(before, admitted)) return current as KubeObject;
     return admitted;
   }
 
@@ -680,12 +690,11 @@ export class ApiServer implements Client {
   }
 
   private uid(): string {
-    const hex = (n: number) =>
-      Array.from({ length: n }, () =>
-        Math.floor(this.random() * 16)
-          .toString(16)
-          .toString(),
-      ).join("");
+    const hex = (n: number) => {
+      let out = "";
+      for (let i = 0; i < n; i++) out += Math.floor(this.random() * 16).toString(16);
+      return out;
+    };
     const variant = (8 + Math.floor(this.random() * 4)).toString(16);
     return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
   }

@@ -2,9 +2,10 @@
  * Label and field selectors as the API server applies them to lists and watches, and the
  * selector string of the scale subresource.
  */
-import { parseFieldSelector } from "../fields.js";
+import { fieldGetter, parseFieldSelector } from "../fields.js";
 import type { KindInfo } from "../kinds.js";
 import { labelSelectorAsSelector, parseSelector, selectorFromSet } from "../labels.js";
+import type { StoreTriggerIndex, StoreWatchTrigger } from "../store/store.js";
 import type { KubeObject } from "../types.js";
 
 /** A predicate over objects. */
@@ -20,6 +21,24 @@ export function compileLabelSelector(text: string): ObjectMatcher {
 export function compileFieldSelector(info: KindInfo, text: string): ObjectMatcher {
   const selector = parseFieldSelector(info.kind, text, info.apiVersion);
   return (obj) => selector.matches(obj as KubeObject);
+}
+
+/** Pods by `spec.nodeName`, read as the field selector reads it (pods without a node have ""). */
+let podNodeNameIndex: StoreTriggerIndex | undefined;
+
+/**
+ * The store trigger of a watch, when its field selector pins a value the store indexes: pods
+ * with `spec.nodeName=<node>`, as the kube-apiserver's cacher indexes pod watchers with
+ * `NodeNameTriggerFunc` (`pkg/registry/core/pod/storage/storage.go`), so each kubelet's watch is
+ * only offered the events of its own node's pods instead of every pod event in the cluster.
+ */
+export function watchTrigger(info: KindInfo, fieldSelector: string | undefined): StoreWatchTrigger | undefined {
+  if (!fieldSelector || info.group !== "" || info.kind !== "Pod") return undefined;
+  const selector = parseFieldSelector(info.kind, fieldSelector, info.apiVersion);
+  const pinned = selector.requirements.find((r) => r.field === "spec.nodeName" && r.operator === "=");
+  if (!pinned) return undefined;
+  podNodeNameIndex ??= { name: "spec.nodeName", of: fieldGetter(info.kind, "spec.nodeName", info.apiVersion)! as (obj: Readonly<KubeObject>) => string };
+  return { index: podNodeNameIndex, value: pinned.value };
 }
 
 /**

@@ -5,6 +5,7 @@
  * transaction. SqliteStore and MemoryStore differ only in their backend, so they cannot drift
  * apart in semantics.
  */
+import { jsonCopy, jsonCopyReusing } from "../_json.js";
 import { deepFreeze } from "../types.js";
 import type { KubeObject } from "../types.js";
 import { WatchHub } from "./_watch-hub.js";
@@ -87,8 +88,12 @@ export interface StoreBackend {
 interface PreparedOp {
   readonly op: "create" | "update" | "delete";
   readonly key: string;
-  /** JSON of the caller's object at call time: later changes by the caller do not leak in. */
-  readonly snapshot?: string;
+  /**
+   * The caller's object at call time, as JSON text (backends that store text) or as a private
+   * JSON copy (`jsonCopy`, the same value without the text; an update's copy takes the stored
+   * version's frozen parts where they are equal): later changes by the caller do not leak in.
+   */
+  readonly snapshot?: string | KubeObject;
   readonly expectedRevision?: number;
 }
 
@@ -269,7 +274,8 @@ export abstract class VersionedStore implements Store {
     if (this.closing) return Promise.reject(closedError());
     let prepared: PreparedOp[];
     try {
-      prepared = ops.map((op) => prepareOp(op, caller));
+      const asText = this.backend.storesJson;
+      prepared = ops.map((op) => prepareOp(op, caller, asText, (key) => this.backend.get(key)?.object));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -442,8 +448,9 @@ export abstract class VersionedStore implements Store {
     return storedValue(op.key, object, current.createRevision, revision);
   }
 
-  private materialize(snapshot: string, revision: number): { object: Readonly<KubeObject>; json: string | undefined } {
-    const object = JSON.parse(snapshot) as KubeObject;
+  private materialize(snapshot: string | KubeObject, revision: number): { object: Readonly<KubeObject>; json: string | undefined } {
+    // A copy is used once (an operation is applied at most once), so it can become the stored value.
+    const object = typeof snapshot === "string" ? (JSON.parse(snapshot) as KubeObject) : snapshot;
     object.metadata.resourceVersion = String(revision);
     const json = this.backend.storesJson ? JSON.stringify(object) : undefined;
     return { object: deepFreeze(object), json };
@@ -461,7 +468,7 @@ function checkKey(caller: string, key: unknown): asserts key is string {
 }
 
 /** Validates an operation and snapshots its object, so bad input fails the call and not the batch. */
-function prepareOp(op: TxnOp, caller: string): PreparedOp {
+function prepareOp(op: TxnOp, caller: string, asText: boolean, stored: (key: string) => Readonly<KubeObject> | undefined): PreparedOp {
   if (op === null || typeof op !== "object") throw new TypeError(`store.${caller}: each operation must be an object { op, key, ... }`);
   if (op.op !== "create" && op.op !== "update" && op.op !== "delete") {
     throw new TypeError(`store.${caller}: op must be "create", "update" or "delete" (got ${JSON.stringify((op as { op?: unknown }).op)})`);
@@ -483,9 +490,10 @@ function prepareOp(op: TxnOp, caller: string): PreparedOp {
   if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
     throw new TypeError(`store.${caller}: the object for "${op.key}" needs a metadata object (metadata: { name: ... })`);
   }
-  let snapshot: string;
+  let snapshot: string | KubeObject;
   try {
-    snapshot = JSON.stringify(object);
+    // An update shares what it leaves unchanged with the stored version (frozen, so safe to share).
+    snapshot = asText ? JSON.stringify(object) : op.op === "update" ? jsonCopyReusing(object, stored(op.key)) : jsonCopy(object);
   } catch (err) {
     throw new TypeError(`store.${caller}: the object for "${op.key}" is not JSON-serializable: ${(err as Error).message}`);
   }

@@ -87,6 +87,27 @@ export interface StoreWatchOptions {
   readonly onEvent: (event: StoreEvent) => void;
   /** Called once if the watch cannot continue (e.g. the store closes). */
   readonly onError?: (err: StoreError) => void;
+  /**
+   * A pre-filter the watcher guarantees (the kube-apiserver cacher's trigger functions, e.g.
+   * pods by `spec.nodeName`): the watcher only wants events whose object or previous object has
+   * `index.of(...) === value`, so the store skips the rest without calling `onEvent`. Watchers
+   * with one are found through an index instead of being asked about every event.
+   */
+  readonly trigger?: StoreWatchTrigger;
+}
+
+/** A field the store can index watchers by (one shared object per field). */
+export interface StoreTriggerIndex {
+  /** Name, for diagnostics (`spec.nodeName`). */
+  readonly name: string;
+  /** The value of the field on a stored object. */
+  readonly of: (object: Readonly<KubeObject>) => string;
+}
+
+/** The trigger of one watch: the index and the value it wants. */
+export interface StoreWatchTrigger {
+  readonly index: StoreTriggerIndex;
+  readonly value: string;
 }
 
 /**

@@ -30,14 +30,50 @@ export function safeEncodeString(s: string): string {
   return out;
 }
 
+/**
+ * Canonical forms of frozen (cache-owned, immutable) values, kept for the outermost frozen value
+ * of each call: versions of an object share their unchanged parts, so a template or a list of
+ * conditions is encoded once, not at every sync.
+ */
+const canonicalForms = new WeakMap<object, string>();
+
 /** JSON with object keys sorted at every level: the canonical form hashed. */
 export function canonicalJson(value: unknown): string {
+  return canonical(value, false) as string;
+}
+
+function canonical(value: unknown, insideFrozen: boolean): string | undefined {
   if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
-  const keys = Object.keys(value as object)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  const frozen = Object.isFrozen(value);
+  const cacheable = frozen && !insideFrozen;
+  if (cacheable) {
+    const known = canonicalForms.get(value);
+    if (known !== undefined) return known;
+  }
+  let out: string;
+  if (Array.isArray(value)) {
+    out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      const v = value[i];
+      // As Array.prototype.join: an element with no JSON form (a function) adds nothing.
+      out += canonical(v === undefined ? null : v, frozen) ?? "";
+    }
+    out += "]";
+  } else {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
+    out = "{";
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) out += ",";
+      out += `${JSON.stringify(keys[i])}:${canonical(record[keys[i]], frozen)}`;
+    }
+    out += "}";
+  }
+  if (cacheable) canonicalForms.set(value, out);
+  return out;
 }
 
 /**

@@ -59,9 +59,19 @@ const STATUS_RECONCILE_MS = 10_000;
 /** Pod condition types the kubelet owns (`kubetypes.PodConditionsByKubelet`). */
 const KUBELET_POD_CONDITIONS = new Set(["PodScheduled", "Ready", "Initialized", "ContainersReady", "PodReadyToStartContainers"]);
 
+/** `statusKey` of frozen statuses (from the informer cache), computed once per object: `syncBatch` asks every 10 s. */
+const statusKeys = new WeakMap<object, string>();
+
 /** The part of a pod status the kubelet owns, to compare what the API holds with what the kubelet wrote (`needsReconcile`). */
 function statusKey(status: any): string {
   if (!status) return "";
+  if (typeof status !== "object" || !Object.isFrozen(status)) return computeStatusKey(status);
+  let key = statusKeys.get(status);
+  if (key === undefined) statusKeys.set(status, (key = computeStatusKey(status)));
+  return key;
+}
+
+function computeStatusKey(status: any): string {
   const conditions = ((status.conditions ?? []) as { type: string; status: string; reason?: string; message?: string }[])
     .filter((c) => KUBELET_POD_CONDITIONS.has(c.type))
     .map((c) => [c.type, c.status, c.reason ?? "", c.message ?? ""]);

@@ -464,16 +464,10 @@ export interface PodStatusInput {
   readonly previous?: PodStatus;
 }
 
-/**
- * The status the kubelet writes for a pod (`generateAPIPodStatus` + the status manager's
- * `lastTransitionTime` bookkeeping). Non-kubelet conditions on the pod (readiness gates,
- * DisruptionTarget) are kept first, then the kubelet's, in upstream order.
- */
-export function buildPodStatus(input: PodStatusInput): PodStatus {
+/** Container statuses of the status `buildPodStatus` would write: app containers by name, then init containers in order. */
+function containerStatusesOf(input: PodStatusInput): { hasInit: boolean; initStatuses: ContainerStatus[]; statuses: ContainerStatus[]; all: ContainerStatus[] } {
   const { pod } = input;
   const spec = pod.spec ?? {};
-  const apiStatus = (pod.status ?? {}) as Partial<PodStatus>;
-  const old = (input.previous ?? apiStatus) as Partial<PodStatus>;
   const hasInit = ((spec.initContainers ?? []) as Spec[]).length > 0;
   const initStatuses = ((spec.initContainers ?? []) as Spec[]).map((c) =>
     toContainerStatus(c, input.initContainers.find((v) => v.name === c.name), pod, { hasInitContainers: hasInit, isInit: true }),
@@ -481,11 +475,39 @@ export function buildPodStatus(input: PodStatusInput): PodStatus {
   const statuses = ((spec.containers ?? []) as Spec[])
     .map((c) => toContainerStatus(c, input.containers.find((v) => v.name === c.name), pod, { hasInitContainers: hasInit, isInit: false }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const all = [...statuses, ...initStatuses];
-  let phase = getPhase(pod, all, input.podIsTerminal === true);
+  return { hasInit, initStatuses, statuses, all: [...statuses, ...initStatuses] };
+}
+
+/** The phase of the status `buildPodStatus` would write, from its container statuses. */
+function phaseOf(input: PodStatusInput, all: readonly ContainerStatus[]): PodStatus["phase"] {
+  const apiStatus = (input.pod.status ?? {}) as Partial<PodStatus>;
+  const old = (input.previous ?? apiStatus) as Partial<PodStatus>;
+  let phase = getPhase(input.pod, all, input.podIsTerminal === true);
   // Pods never leave a terminal phase.
   for (const prior of [old.phase, apiStatus.phase]) if ((prior === "Failed" || prior === "Succeeded") && phase !== prior) phase = prior;
   if (input.evicted) phase = "Failed";
+  return phase;
+}
+
+/**
+ * Only the phase of the status `buildPodStatus` would write, without building the conditions
+ * (the kubelet's admission asks every pod on the node whether it is terminal).
+ */
+export function buildPodPhase(input: PodStatusInput): PodStatus["phase"] {
+  return phaseOf(input, containerStatusesOf(input).all);
+}
+
+/**
+ * The status the kubelet writes for a pod (`generateAPIPodStatus` + the status manager's
+ * `lastTransitionTime` bookkeeping). Non-kubelet conditions on the pod (readiness gates,
+ * DisruptionTarget) are kept first, then the kubelet's, in upstream order.
+ */
+export function buildPodStatus(input: PodStatusInput): PodStatus {
+  const { pod } = input;
+  const apiStatus = (pod.status ?? {}) as Partial<PodStatus>;
+  const old = (input.previous ?? apiStatus) as Partial<PodStatus>;
+  const { hasInit, initStatuses, statuses, all } = containerStatusesOf(input);
+  const phase = phaseOf(input, all);
 
   const oldConditions = (old.conditions ?? []) as PodCondition[];
   const apiConditions = (apiStatus.conditions ?? []) as PodCondition[];

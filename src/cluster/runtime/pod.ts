@@ -24,7 +24,7 @@ import { ContainerMachine, DEFAULT_TERMINATION_GRACE_SECONDS, PLEG_RELIST_MS, ty
 import { missingVolumeSource, resolveContainerEnv, type ConfigLookup, type EnvContext } from "./env.js";
 import type { NodeImageStore } from "./images.js";
 import { formatLogTimestamp, type LogLine } from "./logs.js";
-import { buildPodStatus, restartPolicyOf, type PodStatus, type RuntimeInstance } from "./pod-status.js";
+import { buildPodPhase, buildPodStatus, restartPolicyOf, type PodStatus, type PodStatusInput, type RuntimeInstance } from "./pod-status.js";
 
 /** Time to create a sandbox and set up its network. */
 export const SANDBOX_SETUP_MS = 500;
@@ -160,8 +160,12 @@ export class PodRuntime {
 
   /** The status the kubelet reports now. */
   status(): PodStatus {
+    return buildPodStatus(this.statusInput());
+  }
+
+  private statusInput(): PodStatusInput {
     const pod = this.terminating && !this.pod.metadata.deletionTimestamp ? { ...this.pod, metadata: { ...this.pod.metadata, deletionTimestamp: rfc3339(this.options.clock.now()) } } : this.pod;
-    return buildPodStatus({
+    return {
       pod,
       now: this.options.clock.now(),
       hostIP: this.options.hostIP,
@@ -175,7 +179,7 @@ export class PodRuntime {
       message: this.message,
       evicted: this.evicted,
       previous: this.lastStatus,
-    });
+    };
   }
 
   /** The machine of a container, by name (init or app). */
@@ -190,8 +194,10 @@ export class PodRuntime {
 
   /** True once the pod has reached Succeeded or Failed, or has been terminated. */
   isTerminal(): boolean {
-    const phase = this.status().phase;
-    return this.terminal || phase === "Succeeded" || phase === "Failed";
+    if (this.terminal) return true;
+    // Only the phase is needed: the conditions of a full status are not built.
+    const phase = buildPodPhase(this.statusInput());
+    return phase === "Succeeded" || phase === "Failed";
   }
 
   private record(e: RuntimeEvent): void {

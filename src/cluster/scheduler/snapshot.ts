@@ -340,7 +340,11 @@ export class Snapshot {
   addPod(pod: KubeObject): void {
     const info = new PodInfo(pod);
     if (!info.nodeName) return;
-    this.removePod(info.key);
+    // A new version that every count index sees alike (a status update: same node, namespace,
+    // labels and deletion state on a known node) needs no recount: the -1 and +1 would cancel.
+    const prev = this.pods.get(info.key);
+    const recount = !(prev && prev.nodeName === info.nodeName && prev.namespace === info.namespace && prev.terminating === info.terminating && this.byName.get(prev.nodeName)?.node && sameLabels(prev.labels, info.labels));
+    this.removePodByKey(info.key, recount);
     let ni = this.byName.get(info.nodeName);
     if (!ni) {
       // A pod for a node we have not seen yet: keep it on a ghost entry until the node arrives.
@@ -352,7 +356,7 @@ export class Snapshot {
     ni.addPod(info);
     if (info.hasAffinity) this.withAffinity.add(ni);
     if (info.hasRequiredAntiAffinity) this.withRequiredAntiAffinity.add(ni);
-    this.countPod(info, ni.slot, 1);
+    if (recount) this.countPod(info, ni.slot, 1);
   }
 
   /** Replaces a pod (relabelled, deletion requested, ...). */
@@ -362,14 +366,17 @@ export class Snapshot {
 
   /** Removes a pod by object or key. */
   removePod(pod: KubeObject | string): void {
-    const key = podKeyOf(pod);
+    this.removePodByKey(podKeyOf(pod), true);
+  }
+
+  private removePodByKey(key: string, recount: boolean): void {
     const info = this.pods.get(key);
     if (!info) return;
     this.pods.delete(key);
     const ni = this.byName.get(info.nodeName);
     if (!ni) return;
     ni.removePod(key);
-    this.countPod(info, ni.slot, -1);
+    if (recount) this.countPod(info, ni.slot, -1);
     if (ni.podsWithAffinity.length === 0) this.withAffinity.delete(ni);
     if (ni.podsWithRequiredAntiAffinity.length === 0) this.withRequiredAntiAffinity.delete(ni);
     if (!ni.node && ni.pods.length === 0) this.dropNodeInfo(ni);
@@ -664,4 +671,16 @@ export class Snapshot {
     }
     table.ids[slot] = id;
   }
+}
+
+/** Same label map content (the count indexes match on labels). */
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k] || !Object.prototype.hasOwnProperty.call(b, k)) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
