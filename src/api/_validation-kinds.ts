@@ -157,7 +157,7 @@ function validateReplicaSet(o: Obj): StatusCause[] {
 /**
  * `ValidatePodTemplateSpecForStatefulSet`: upstream checks only the template's labels and
  * annotations here, not its pod spec, because container mounts may name volumeClaimTemplates
- * that are not pod volumes yet (a TODO upstream); a bad pod spec surfaces when the controller
+ * that are not pod volumes yet (upstream leaves this for later); a bad pod spec surfaces when the controller
  * creates the pods.
  */
 function validateStatefulSetTemplate(template: unknown, selector: unknown, path: FieldPath): StatusCause[] {

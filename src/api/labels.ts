@@ -11,6 +11,7 @@
  * `field.Error` does (`<nil>: Invalid value: "a b": ...`).
  */
 import { ApiError, badRequest } from "./errors.js";
+import { isQualifiedName, isValidLabelValue } from "./names.js";
 
 /** A label set: label key to value. */
 export type Labels = Readonly<Record<string, string>>;
@@ -54,88 +55,12 @@ export interface LabelSelector {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation (k8s.io/apimachinery/pkg/api/validate/content)
+// Validation (k8s.io/apimachinery/pkg/util/validation): one implementation, in names.ts.
 
-const LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const LABEL_KEY_ERR_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const LABEL_KEY_MAX_LENGTH = 63;
-const LABEL_KEY_RE = new RegExp(`^${LABEL_KEY_FMT}$`);
-const LABEL_VALUE_FMT = `(${LABEL_KEY_FMT})?`;
-const LABEL_VALUE_ERR_MSG =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const LABEL_VALUE_MAX_LENGTH = 63;
-const LABEL_VALUE_RE = new RegExp(`^${LABEL_VALUE_FMT}$`);
-const DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const DNS1123_SUBDOMAIN_FMT = `${DNS1123_LABEL_FMT}(\\.${DNS1123_LABEL_FMT})*`;
-const DNS1123_SUBDOMAIN_ERR_MSG =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_MAX_LENGTH = 253;
-const DNS1123_SUBDOMAIN_RE = new RegExp(`^${DNS1123_SUBDOMAIN_FMT}$`);
+export { isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from "./names.js";
 
-/** Upstream `RegexError`: the message, examples, and the regex, in its exact punctuation. */
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  let out = `${msg} (e.g. `;
-  examples.forEach((example, i) => {
-    if (i > 0) out += " or ";
-    out += `'${example}', `;
-  });
-  return `${out}regex used for validation is '${fmt}')`;
-}
-
-function maxLenError(length: number): string {
-  return `must be no more than ${length} characters`;
-}
-
-/** Lengths are counted in bytes, as Go's `len` does. */
-function byteLength(value: string): number {
-  return Buffer.byteLength(value, "utf8");
-}
-
-/** RFC 1123 subdomain check (`IsDNS1123Subdomain`): the error list, empty when valid. */
-export function isDNS1123Subdomain(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
-  if (!DNS1123_SUBDOMAIN_RE.test(value)) errs.push(regexError(DNS1123_SUBDOMAIN_ERR_MSG, DNS1123_SUBDOMAIN_FMT, "example.com"));
-  return errs;
-}
-
-/**
- * Label key check (`IsLabelKey`, formerly `IsQualifiedName`): an optional DNS subdomain prefix
- * and `/`, then a name of at most 63 characters. Returns upstream's error list, empty when valid.
- */
-export function isQualifiedName(value: string): string[] {
-  const errs: string[] = [];
-  const parts = value.split("/");
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push("prefix part must be non-empty");
-    else errs.push(...isDNS1123Subdomain(prefix).map((msg) => `prefix part ${msg}`));
-  } else {
-    return [
-      `a valid label key ${regexError(LABEL_KEY_ERR_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
-    ];
-  }
-  if (name.length === 0) errs.push("name part must be non-empty");
-  else if (byteLength(name) > LABEL_KEY_MAX_LENGTH) errs.push(`name part ${maxLenError(LABEL_KEY_MAX_LENGTH)}`);
-  if (!LABEL_KEY_RE.test(name)) errs.push(`name part ${regexError(LABEL_KEY_ERR_MSG, LABEL_KEY_FMT, "MyName", "my.name", "123-abc")}`);
-  return errs;
-}
-
-/** Upstream's current name for `isQualifiedName`. */
+/** Upstream's newer name for `isQualifiedName`. */
 export const isLabelKey = isQualifiedName;
-
-/** Label value check (`IsLabelValue`): empty, or at most 63 alphanumerics with `-_.` inside. */
-export function isValidLabelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (byteLength(value) > LABEL_VALUE_MAX_LENGTH) errs.push(maxLenError(LABEL_VALUE_MAX_LENGTH));
-  if (!LABEL_VALUE_RE.test(value)) errs.push(regexError(LABEL_VALUE_ERR_MSG, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"));
-  return errs;
-}
 
 // ---------------------------------------------------------------------------------------------
 // field.Error rendering

@@ -49,7 +49,8 @@ export function maxLenError(n: number): string {
 /** Upstream `RegexError`: the human rule, examples, and the regex used. */
 export function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}'`).join(" or ")}, regex used for validation is '${fmt}')`;
+  // Go's RegexError appends "', " after every example, which gives its familiar ",  or " spacing.
+  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(" or ")}regex used for validation is '${fmt}')`;
 }
 
 /** `must be between LO and HI, inclusive` (upstream `InclusiveRangeError`). */

@@ -178,9 +178,9 @@ describe("key and value validation", () => {
     for (const key of ["app", "app.kubernetes.io/name", "a", "A-b_c.d", "example.com/MyName", "x".repeat(63)]) expect(isQualifiedName(key), key).toEqual([]);
   });
 
-  it("explains invalid keys as upstream IsLabelKey does", () => {
+  it("explains invalid keys as upstream IsQualifiedName does (Kubernetes 1.32 wording)", () => {
     expect(isQualifiedName("a/b/c")).toEqual([
-      `a valid label key ${KEY_REGEX_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      `a qualified name ${KEY_REGEX_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ]);
     expect(isQualifiedName("/app")).toEqual(["prefix part must be non-empty"]);
     expect(isQualifiedName("Example.com/app")).toEqual([

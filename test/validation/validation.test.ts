@@ -49,7 +49,7 @@ describe("names", () => {
     expect(isDNS1035Label("1abc")[0]).toMatch(/^a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character/);
     expect(isQualifiedName("example.com/")).toEqual([
       "name part must be non-empty",
-      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName' or 'my.name' or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     ]);
     expect(isQualifiedName("a/b/c")[0]).toMatch(/^a qualified name must consist of/);
     expect(isValidLabelValue("")).toEqual([]);
@@ -205,7 +205,7 @@ describe("admit: 422 Invalid", () => {
     expect(both0).toEqual([{ reason: "FieldValueInvalid", field: "spec.strategy.rollingUpdate.maxUnavailable", message: "Invalid value: 0: may not be 0 when `maxSurge` is 0" }]);
     const pct = causesOf(deployment({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "5x", maxUnavailable: "150%" } } }));
     expect(pct.map((c) => `${c.field}: ${c.message}`)).toEqual([
-      "spec.strategy.rollingUpdate.maxSurge: Invalid value: 5x: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%' or '93%', regex used for validation is '[0-9]+%')",
+      "spec.strategy.rollingUpdate.maxSurge: Invalid value: 5x: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
       "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 150%: must not be greater than 100%",
     ]);
   });
@@ -236,7 +236,7 @@ describe("admit: 422 Invalid", () => {
         reason: "FieldValueInvalid",
         field: "data[bad/key]",
         message:
-          "Invalid value: \"bad/key\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name' or 'KEY_NAME' or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+          "Invalid value: \"bad/key\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
       },
     ]);
     const tls: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" }, type: "kubernetes.io/tls", data: {} } as KubeObject;
