@@ -72,7 +72,12 @@ export async function startControlServer(stateDir: string, handler: ControlHandl
     conn.on("error", () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      // Unix socket paths are limited to about 107 bytes.
+      if (err.code === "EINVAL" || err.code === "ENAMETOOLONG") {
+        reject(new Error(`the control socket path ${socketPath} is too long for this system (${socketPath.length} characters): use a shorter --state directory`));
+      } else reject(err);
+    });
     server.listen(socketPath, () => resolve());
   });
   fs.chmodSync(socketPath, 0o600);

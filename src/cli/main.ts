@@ -46,6 +46,12 @@ export function buildProgram(): Command {
       process.exitCode = apiResources(opts.output, process.stdout);
     });
 
+  // Without a command: the list of commands (the workbook will take this place).
+  program.action(() => {
+    program.outputHelp();
+    process.stdout.write("\nStart here: kubelings serve   (or npm start), then commit to my-cluster/.\n");
+  });
+
   const DEFAULT_REPO = "my-cluster";
   const stateOf = async (o: { repo: string; state?: string }) => o.state ?? (await import("./serve.js")).defaultStateDir(o.repo);
   const outputOpt = ["-o, --output <format>", "output format: table or json", "table"] as const;

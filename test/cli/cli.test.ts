@@ -57,6 +57,9 @@ describe("kubelings program", () => {
     const help = kubelings(["--help"], dir);
     expect(help.code).toBe(0);
     for (const cmd of ["init", "serve", "sim", "sync", "diff", "status", "history", "api-resources"]) expect(help.stdout).toContain(cmd);
+    const bare = kubelings([], dir);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toContain("Start here: kubelings serve");
     const bad = kubelings(["frobnicate"], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown command 'frobnicate'");
