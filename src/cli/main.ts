@@ -46,12 +46,6 @@ export function buildProgram(): Command {
       process.exitCode = apiResources(opts.output, process.stdout);
     });
 
-  // Without a command: the list of commands (the workbook will take this place).
-  program.action(() => {
-    program.outputHelp();
-    process.stdout.write("\nStart here: kubelings serve   (or npm start), then commit to my-cluster/.\n");
-  });
-
   const DEFAULT_REPO = "my-cluster";
   const stateOf = async (o: { repo: string; state?: string }) => o.state ?? (await import("./serve.js")).defaultStateDir(o.repo);
   const outputOpt = ["-o, --output <format>", "output format: table or json", "table"] as const;
@@ -198,6 +192,12 @@ export function buildProgram(): Command {
 /** Entry point: parses argv and maps usage errors to exit code 2. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // Without a command: the list of commands (the workbook will take this place).
+    program.outputHelp();
+    process.stdout.write("\nStart here: kubelings serve   (or npm start), then commit to my-cluster/.\n");
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
