@@ -371,14 +371,20 @@ function validateMetricTarget(t: unknown, path: FieldPath): StatusCause[] {
   return out;
 }
 
-function validateHpaV2(o: Obj): StatusCause[] {
-  const s = obj(o.spec);
+/** What autoscaling/v1 and v2 validate alike: replica bounds and the scale target. */
+function validateHpaCommon(s: Obj): StatusCause[] {
   const out: StatusCause[] = [];
   if (typeof s.minReplicas === "number" && s.minReplicas < 1) out.push(invalid(spec.child("minReplicas"), s.minReplicas, "must be greater than or equal to 1"));
   const max = typeof s.maxReplicas === "number" ? s.maxReplicas : 0;
   if (max < 1) out.push(invalid(spec.child("maxReplicas"), max, "must be greater than 0"));
   if (typeof s.minReplicas === "number" && max < s.minReplicas) out.push(invalid(spec.child("maxReplicas"), max, "must be greater than or equal to `minReplicas`"));
   out.push(...validateScaleTargetRef(s.scaleTargetRef, spec.child("scaleTargetRef")));
+  return out;
+}
+
+function validateHpaV2(o: Obj): StatusCause[] {
+  const s = obj(o.spec);
+  const out = validateHpaCommon(s);
   arr(s.metrics).forEach((m, i) => {
     const metric = obj(m);
     const p = spec.child("metrics").index(i);
@@ -430,12 +436,7 @@ function validateHpaV2(o: Obj): StatusCause[] {
 
 function validateHpaV1(o: Obj): StatusCause[] {
   const s = obj(o.spec);
-  const out: StatusCause[] = [];
-  if (typeof s.minReplicas === "number" && s.minReplicas < 1) out.push(invalid(spec.child("minReplicas"), s.minReplicas, "must be greater than or equal to 1"));
-  const max = typeof s.maxReplicas === "number" ? s.maxReplicas : 0;
-  if (max < 1) out.push(invalid(spec.child("maxReplicas"), max, "must be greater than 0"));
-  if (typeof s.minReplicas === "number" && max < s.minReplicas) out.push(invalid(spec.child("maxReplicas"), max, "must be greater than or equal to `minReplicas`"));
-  out.push(...validateScaleTargetRef(s.scaleTargetRef, spec.child("scaleTargetRef")));
+  const out = validateHpaCommon(s);
   if (typeof s.targetCPUUtilizationPercentage === "number" && s.targetCPUUtilizationPercentage < 1) {
     out.push(invalid(spec.child("targetCPUUtilizationPercentage"), s.targetCPUUtilizationPercentage, "must be greater than 0"));
   }

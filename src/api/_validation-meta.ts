@@ -112,29 +112,45 @@ function validateFinalizers(finalizers: unknown, path: FieldPath): StatusCause[]
   return out;
 }
 
+/**
+ * One selector requirement (`ValidateLabelSelectorRequirement`; node selector terms also allow
+ * `Gt`/`Lt` with a single value, `ValidateNodeSelectorRequirement`).
+ */
+export function validateSelectorRequirement(req: Record<string, any>, p: FieldPath, options: { numeric: boolean; checkValues: boolean }): StatusCause[] {
+  const out: StatusCause[] = [];
+  const values = arr(req.values);
+  const op = str(req.operator);
+  switch (op) {
+    case "In":
+    case "NotIn":
+      if (values.length === 0) out.push(required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
+      break;
+    case "Exists":
+    case "DoesNotExist":
+      if (values.length > 0) out.push(forbidden(p.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+      break;
+    case "Gt":
+    case "Lt":
+      if (options.numeric) {
+        if (values.length !== 1) out.push(required(p.child("values"), "must be specified single value when `operator` is 'Lt' or 'Gt'"));
+        break;
+      }
+      out.push(invalid(p.child("operator"), op, "not a valid selector operator"));
+      break;
+    default:
+      out.push(invalid(p.child("operator"), op, "not a valid selector operator"));
+  }
+  out.push(...validateLabelName(str(req.key), p.child("key")));
+  if (options.checkValues) values.forEach((v, j) => out.push(...invalidEach(p.child("values").index(j), str(v), isValidLabelValue(str(v)))));
+  return out;
+}
+
 /** `ValidateLabelSelector` (metav1.LabelSelector). */
 export function validateLabelSelector(selector: unknown, path: FieldPath): StatusCause[] {
   if (!isObj(selector)) return [];
   const out: StatusCause[] = [];
   arr(selector.matchExpressions).forEach((e, i) => {
-    const req = obj(e);
-    const p = path.child("matchExpressions").index(i);
-    const values = arr(req.values);
-    const op = str(req.operator);
-    switch (op) {
-      case "In":
-      case "NotIn":
-        if (values.length === 0) out.push(required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case "Exists":
-      case "DoesNotExist":
-        if (values.length > 0) out.push(forbidden(p.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        out.push(invalid(p.child("operator"), op, "not a valid selector operator"));
-    }
-    out.push(...validateLabelName(str(req.key), p.child("key")));
-    values.forEach((v, j) => out.push(...invalidEach(p.child("values").index(j), str(v), isValidLabelValue(str(v)))));
+    out.push(...validateSelectorRequirement(obj(e), path.child("matchExpressions").index(i), { numeric: false, checkValues: true }));
   });
   out.push(...validateLabels(selector.matchLabels, path.child("matchLabels")));
   return out;

@@ -18,7 +18,7 @@ import {
   isValidPortNum,
   nameIsDNSSubdomain,
 } from "./names.js";
-import { validateAnnotations, validateLabelName, validateLabelSelector, validateLabels } from "./_validation-meta.js";
+import { validateAnnotations, validateLabelName, validateLabelSelector, validateLabels, validateSelectorRequirement } from "./_validation-meta.js";
 import {
   FieldPath,
   arr,
@@ -570,27 +570,7 @@ function validateTolerations(tolerations: unknown, path: FieldPath): StatusCause
 function validateNodeSelectorTerm(term: Record<string, any>, path: FieldPath, checkValues: boolean): StatusCause[] {
   const out: StatusCause[] = [];
   arr(term.matchExpressions).forEach((r, j) => {
-    const req = obj(r);
-    const p = path.child("matchExpressions").index(j);
-    const values = arr(req.values);
-    switch (str(req.operator)) {
-      case "In":
-      case "NotIn":
-        if (values.length === 0) out.push(required(p.child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case "Exists":
-      case "DoesNotExist":
-        if (values.length > 0) out.push(forbidden(p.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      case "Gt":
-      case "Lt":
-        if (values.length !== 1) out.push(required(p.child("values"), "must be specified single value when `operator` is 'Lt' or 'Gt'"));
-        break;
-      default:
-        out.push(invalid(p.child("operator"), str(req.operator), "not a valid selector operator"));
-    }
-    out.push(...validateLabelName(str(req.key), p.child("key")));
-    if (checkValues) values.forEach((v, k) => out.push(...invalidEach(p.child("values").index(k), str(v), isValidLabelValue(str(v)))));
+    out.push(...validateSelectorRequirement(obj(r), path.child("matchExpressions").index(j), { numeric: true, checkValues }));
   });
   return out;
 }

@@ -367,3 +367,18 @@ describe("decoding: types and unknown fields", () => {
     expect(validate(applyDefaults(d))).toEqual([]);
   });
 });
+
+describe("selector requirements (ValidateLabelSelectorRequirement / ValidateNodeSelectorRequirement)", () => {
+  const pod = (affinity: unknown): KubeObject =>
+    ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec: { containers: [{ name: "c", image: "nginx" }], affinity } }) as KubeObject;
+
+  it("allows Gt and Lt with a single value in node selector terms only", () => {
+    const term = (op: string, values: string[]) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "cores", operator: op, values }] }] } } });
+    expect(causesOf(pod(term("Gt", ["4"])))).toEqual([]);
+    expect(causesOf(pod(term("Lt", ["4", "8"]))).map((c) => c.message)).toEqual(["Required value: must be specified single value when `operator` is 'Lt' or 'Gt'"]);
+    const podAffinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] } }] } };
+    const causes = causesOf(pod(podAffinity));
+    expect(causes.map((c) => c.field)).toEqual(["spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator"]);
+    expect(causes[0].message).toContain("not a valid selector operator");
+  });
+});
