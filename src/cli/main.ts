@@ -97,19 +97,23 @@ export function buildProgram(): Command {
       process.exitCode = await runHistory({ repo: o.repo, state: await stateOf(o), output: o.output }, { stdout: process.stdout, stderr: process.stderr });
     });
 
-  program
+  /** The cluster shape options `serve` and `sim` share. */
+  const clusterShape = (c: Command) =>
+    c
+      .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
+      .option("--node-capacity <list>", "capacity of every node, e.g. cpu=8,memory=16Gi,pods=110 (default cpu=4,memory=8Gi,pods=110)")
+      .option("--bin-packing", "schedule with MostAllocated scoring (pack pods onto few nodes) instead of LeastAllocated");
+
+  clusterShape(program
     .command("serve")
     .description("run the simulated cluster and the GitOps reconciler in the foreground (Ctrl-C stops)")
     .option("--repo <dir>", "the learner's git repository (created from the template if missing)", DEFAULT_REPO)
     .option("--state <dir>", "state directory (default: .kubelings beside the repository)")
     .option("--speed <factor>", "run the clock this many times faster than real time", "1")
-    .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
     .option("--branch <name>", "branch to track (default: the branch HEAD points at)")
     .option("--resync <duration>", "periodic resync that also catches drift", "60s")
-    .option("--node-capacity <list>", "capacity of every node, e.g. cpu=8,memory=16Gi,pods=110 (default cpu=4,memory=8Gi,pods=110)")
-    .option("--bin-packing", "schedule with MostAllocated scoring (pack pods onto few nodes) instead of LeastAllocated")
     .option("--no-prune", "keep objects that were removed from git")
-    .option("--no-self-heal", "report changes made behind git's back, but do not revert them")
+    .option("--no-self-heal", "report changes made behind git's back, but do not revert them"))
     .action(async (o: Record<string, any>) => {
       const [{ runServe }, { parseDuration }] = await Promise.all([import("./serve.js"), import("../api/clock.js")]);
       let resyncMs: number;
@@ -165,19 +169,16 @@ export function buildProgram(): Command {
   chaosFault("partition", "node", "cut a node off from the API server; its containers keep running");
   chaosFault("heal", "node", "end a partition made by `kubelings chaos partition`");
 
-  program
+  clusterShape(program
     .command("sim")
     .description("run the repository on the virtual clock and print every object of the resulting cluster")
     .option("--repo <dir>", "the git repository", DEFAULT_REPO)
     .option("--branch <name>", "branch (default: the branch HEAD points at)")
-    .option("--nodes <count>", "worker nodes (a control-plane node is added)", "3")
     .option("--for <duration>", "virtual time to run after syncing the head", "5m")
     .option("--replay", "sync each commit of the branch in order, from the first to the head")
     .option("--step <duration>", "virtual time after each commit with --replay", "5m")
     .option("--seed <n>", "seed of the random source", "1")
-    .option("--node-capacity <list>", "capacity of every node, e.g. cpu=8,memory=16Gi,pods=110 (default cpu=4,memory=8Gi,pods=110)")
-    .option("--bin-packing", "schedule with MostAllocated scoring (pack pods onto few nodes) instead of LeastAllocated")
-    .option("-o, --output <format>", "output format: json, yaml or table", "json")
+    .option("-o, --output <format>", "output format: json, yaml or table", "json"))
     .action(async (o: Record<string, any>) => {
       const { runSim } = await import("./sim.js");
       process.exitCode = await runSim(
